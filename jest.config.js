@@ -1,0 +1,14 @@
+// Nest 12 ships as ES modules only, so Jest runs in its native ESM mode
+// (node --experimental-vm-modules, started by scripts/test.mjs) and ts-jest emits ESM.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,62 @@
+import { InProcessLocks } from './in-process-locks.js';
+import type {
+  SessionLockRequest,
+  SessionTouch,
+  SessionWrite,
+  SessionWriteResult,
+  StoredSession,
+} from './session-record.js';
+
+/**
+ * Where sessions live. An abstract class so that it is both the contract and the DI token:
+ * `overrideProvider(SessionStore).useValue(new MemorySessionStore())` swaps it in a test.
+ *
+ * Every method may reject (a network store that is down); the module turns that into a 503 for
+ * the request and never lets it crash the process.
+ */
+export abstract class SessionStore {
+  private readonly inProcessLocks = new InProcessLocks();
+
+  /**
+   * The session, or `null` when there is none, it was destroyed, or it is expired by the
+   * expiry kept in its record (`isExpired(metadata, now)`) even if the store still holds it.
+   */
+  abstract get(id: string): Promise<StoredSession | null>;
+
+  /** Apply one commit atomically; see `SessionWrite`. */
+  abstract set(id: string, write: SessionWrite): Promise<SessionWriteResult>;
+
+  /** Remove the session for good. Destroying a missing session is not an error. */
+  abstract destroy(id: string): Promise<void>;
+
+  /**
+   * Extend a live session's life without rewriting its data: record the new activity time and
+   * idle expiry, and move the store's TTL to the earlier of that and the absolute expiry kept in
+   * the record. A touch of a missing or expired session creates nothing.
+   */
+  abstract touch(id: string, touch: SessionTouch): Promise<void>;
+
+  /**
+   * Take the session's lock (`@SessionLock()`), waiting up to `waitMs`. Resolves to a token to
+   * release it with, or `null` when it could not be had in time. The lock frees itself after
+   * `ttlMs`, so a holder that died never blocks the session for longer.
+   *
+   * The default is an in-process lock: correct while one process serves the session. Stores
+   * shared by several processes (Redis, PostgreSQL) override both lock methods.
+   */
+  acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
+    return this.inProcessLocks.acquire(id, request);
+  }
+
+  /** Release a lock taken with `acquireLock`; a no-op if it expired or is held by another token. */
+  releaseLock(id: string, token: string): Promise<void> {
+    this.inProcessLocks.release(id, token);
+    return Promise.resolve();
+  }
+
+  /** Free what the store owns (timers, connections it opened itself). Called on module destroy. */
+  close(): Promise<void> {
+    this.inProcessLocks.clear();
+    return Promise.resolve();
+  }
+}
