@@ -1,3 +1,35 @@
+export { SessionModule } from './session.module.js';
+export {
+  SESSION_ASYNC_OPTIONS_TYPE,
+  SESSION_MODULE_OPTIONS,
+  SESSION_OPTIONS_TYPE,
+} from './session.module-definition.js';
+export type {
+  SameSite,
+  SessionCookieOptions,
+  SessionLockDefaults,
+  SessionModuleOptions,
+} from './session-options.js';
+export { SessionOptionsError } from './resolve-session-options.js';
+export { Session, type SessionParamOptions } from './session.decorator.js';
+export {
+  SessionSchema,
+  type SessionSchemaClass,
+  type SessionSchemaOptions,
+} from './session-schema.decorator.js';
+export { SessionLock, type SessionLockOptions } from './session-lock.decorator.js';
+export { SessionHandle } from './session-handle.js';
+export { SessionService } from './session.service.js';
+export { SessionInterceptor } from './session.interceptor.js';
+export {
+  SessionConflictError,
+  SessionInterruptedError,
+  SessionLockTimeoutError,
+  SessionStoreUnavailableError,
+  SessionTooLargeError,
+  SessionValidationError,
+  StoredSessionInvalidError,
+} from './session-errors.js';
 export type { JsonValue } from './json-value.js';
 export {
   expiresAt,

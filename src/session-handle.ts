@@ -1,0 +1,42 @@
+import type { JsonValue } from './json-value.js';
+import type { SessionSchemaClass } from './session-schema.decorator.js';
+
+/**
+ * The current request's session: the untyped bag of ASP.NET's `ISession` (`get`/`set`/`remove`/
+ * `clear`/`keys`), typed views (`load`), and the life-cycle calls. Inject it with
+ * `@Session() session: SessionHandle`, or get it from `SessionService` in a guard or provider.
+ * Changes are committed by the module's interceptor before the response is sent.
+ */
+export abstract class SessionHandle {
+  /** The session id (for a new session, the id it will be stored under). */
+  abstract readonly id: string;
+  /** `true` until the session has been stored: no session existed when this request came in. */
+  abstract readonly isNew: boolean;
+
+  /**
+   * The value under `key` (case-sensitive), or `undefined`. Objects are live: mutate them and
+   * the change is committed. A key bound to a `@SessionSchema` returns the same object as
+   * `load()` when that has been called.
+   */
+  abstract get<T = JsonValue>(key: string): T | undefined;
+  /** Store a JSON-serialisable value under `key`; `undefined` removes the key. */
+  abstract set(key: string, value: unknown): void;
+  abstract remove(key: string): void;
+  /** Remove every key, typed namespaces included. */
+  abstract clear(): void;
+  /** Every key that holds a value. */
+  abstract keys(): string[];
+  /** The validated, typed view of one namespace (its defaults when the session has none yet). */
+  abstract load<T extends object>(schema: SessionSchemaClass<T>): Promise<T>;
+  /** A new id for the same data; the old id stops working (call it after a login). */
+  abstract regenerate(): Promise<void>;
+  /** End the session: data deleted now, cookie cleared by the response (ASP.NET's `Abandon`). */
+  abstract destroy(): Promise<void>;
+  /** Refresh the expiry at commit even if nothing changed and `touchAfter` has not passed. */
+  abstract touch(): void;
+  /**
+   * Commit now, for a handler that writes the response itself (`@Res()`): call it before
+   * sending. Committing twice writes only what changed in between.
+   */
+  abstract commit(): Promise<void>;
+}

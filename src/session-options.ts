@@ -1,0 +1,86 @@
+import type { SessionStore } from './session-store.js';
+
+export type SameSite = 'lax' | 'strict' | 'none';
+
+/** Attributes of the session cookie. It only ever holds the signed session id. */
+export interface SessionCookieOptions {
+  /** Cookie name. Default `'sid'`. */
+  name?: string;
+  /** Default `'/'`. */
+  path?: string;
+  /** Default: none (host-only cookie). */
+  domain?: string;
+  /** Default `true`: scripts cannot read the cookie. */
+  httpOnly?: boolean;
+  /**
+   * `true`: always Secure. `false`: never. `'auto'` (default): Secure when the request came over
+   * HTTPS, including behind a proxy the app trusts (Express `trust proxy`, Fastify `trustProxy`).
+   */
+  secure?: boolean | 'auto';
+  /** Default `'lax'`. `'none'` needs Secure to be accepted by browsers. */
+  sameSite?: SameSite;
+  /**
+   * Lifetime in ms, sent as Max-Age and slid forward whenever the session's expiry is refreshed.
+   * Default: none, a browser-session cookie (the server-side expiry still applies).
+   */
+  maxAge?: number;
+  /** CHIPS partitioned cookie. Default `false`. */
+  partitioned?: boolean;
+}
+
+/** Defaults for `@SessionLock()`. */
+export interface SessionLockDefaults {
+  /** How long a request waits for the lock before it is answered 423 Locked. Default 5,000 ms. */
+  waitMs?: number;
+  /** How long a held lock lives at most (a crashed holder frees it then). Default 30,000 ms. */
+  ttlMs?: number;
+}
+
+export interface SessionModuleOptions {
+  /**
+   * Secret(s) that sign the cookie, each at least 32 characters. The first signs; all verify, so
+   * a new secret can be put first while the old one still accepts existing cookies.
+   */
+  secret: string | string[];
+  /** Where sessions live. Default: a new `MemorySessionStore`. */
+  store?: SessionStore;
+  cookie?: SessionCookieOptions;
+  /** Sliding idle timeout in ms. Default 20 minutes. */
+  idleTimeout?: number;
+  /** Absolute lifetime from creation in ms, or `false` for none. Default 24 hours. */
+  absoluteTimeout?: number | false;
+  /**
+   * How stale an unchanged session's expiry may get before it is refreshed in the store, in ms,
+   * so that read-only traffic does not write on every request. Default `idleTimeout / 10`.
+   */
+  touchAfter?: number;
+  /** Largest session, in bytes of JSON, that a commit may write. Default 1 MiB. */
+  maxSize?: number;
+  /**
+   * What to do when stored data fails its schema and no migration applies: `'reset'` it to the
+   * schema's defaults with a logged warning (default), or `'reject'` the request with a 500.
+   */
+  onInvalidStoredData?: 'reset' | 'reject';
+  /** Seconds sent in `Retry-After` with the 503 of an unreachable store. Default 5. */
+  retryAfterSeconds?: number;
+  /** Defaults for `@SessionLock()`. */
+  lock?: SessionLockDefaults;
+  /** The clock, in epoch ms; tests pass a controllable one. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedSessionOptions {
+  secrets: string[];
+  store: SessionStore | undefined;
+  cookie: Required<Omit<SessionCookieOptions, 'domain' | 'maxAge'>> &
+    Pick<SessionCookieOptions, 'domain' | 'maxAge'>;
+  idleTimeout: number;
+  absoluteTimeout: number | false;
+  touchAfter: number;
+  maxSize: number;
+  onInvalidStoredData: 'reset' | 'reject';
+  retryAfterSeconds: number;
+  lock: Required<SessionLockDefaults>;
+  clock: () => number;
+}

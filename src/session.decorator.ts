@@ -1,0 +1,63 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { SESSION_PARAMS } from './session.constants.js';
+import { SessionHandle } from './session-handle.js';
+import { findRequestSession } from './request-sessions.js';
+import { schemaOf, type SessionSchemaClass, type SessionSchemaDefinition } from './session-schema.decorator.js';
+
+export interface SessionParamOptions {
+  /** The route only reads the session: it never writes it and never waits for a session lock. */
+  readonly?: boolean;
+}
+
+/** What one `@Session()` parameter asks for; kept on the handler for the interceptor. */
+export interface SessionParamSpec {
+  schema: SessionSchemaDefinition | null;
+  readonly: boolean;
+}
+
+const injectSession = createParamDecorator((spec: SessionParamSpec, context: ExecutionContext) => {
+  const session = findRequestSession(context.switchToHttp().getRequest<object>());
+  if (!session?.isLoaded) {
+    throw new Error('@Session() needs SessionModule.forRoot() imported in the application');
+  }
+  // The interceptor loaded the session and every requested namespace before the handler ran.
+  return spec.schema ? session.slot(spec.schema.key).value : session;
+});
+
+/**
+ * Injects the session. The parameter's type picks what: a `@SessionSchema` class gets a
+ * validated instance of it (its defaults when the session has none), `SessionHandle` gets the
+ * handle. Name the class explicitly (`@Session(CartSession)`) where there is no type metadata
+ * (esbuild, Vite, an interface type). `@Session({ readonly: true })` marks the route a reader.
+ */
+export function Session(
+  schemaOrOptions?: SessionSchemaClass | typeof SessionHandle | SessionParamOptions,
+  options?: SessionParamOptions,
+): ParameterDecorator {
+  return (target, propertyKey, index) => {
+    const explicit = typeof schemaOrOptions === 'function' ? schemaOrOptions : undefined;
+    const settings = (typeof schemaOrOptions === 'object' ? schemaOrOptions : options) ?? {};
+    const owner = typeof target === 'function' ? target.name : target.constructor.name;
+    const where = `${owner}.${String(propertyKey)}() parameter ${index}`;
+    if (propertyKey === undefined) {
+      throw new Error(`@Session() on ${where}: only route handler parameters can be injected`);
+    }
+    const declared = (
+      Reflect.getMetadata('design:paramtypes', target, propertyKey) as unknown[] | undefined
+    )?.[index];
+    const type = explicit ?? declared;
+    const schema = schemaOf(type) ?? null;
+    if (!schema && type !== SessionHandle) {
+      const name = typeof type === 'function' ? type.name : String(type);
+      throw new Error(
+        `@Session() on ${where}: type ${name} is neither a @SessionSchema class nor SessionHandle; ` +
+          `declare one of them or name it: @Session(MySchema)`,
+      );
+    }
+    const spec: SessionParamSpec = { schema, readonly: settings.readonly === true };
+    const handler = (target as Record<string | symbol, object>)[propertyKey];
+    const specs = (Reflect.getOwnMetadata(SESSION_PARAMS, handler) as SessionParamSpec[] | undefined) ?? [];
+    Reflect.defineMetadata(SESSION_PARAMS, [...specs, spec], handler);
+    injectSession(spec)(target, propertyKey, index);
+  };
+}

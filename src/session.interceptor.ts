@@ -1,0 +1,148 @@
+import {
+  HttpException,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { defer, from, Observable, throwError } from 'rxjs';
+import { catchError, concatMap, finalize } from 'rxjs/operators';
+import type { PlatformRequest, PlatformResponse } from './http-platform.js';
+import type { RequestSession } from './request-session.js';
+import { findRequestSession, requestSessionFor } from './request-sessions.js';
+import { SESSION_LOCK, SESSION_PARAMS } from './session.constants.js';
+import type { SessionParamSpec } from './session.decorator.js';
+import { SessionEngine } from './session-engine.js';
+import { SessionLockTimeoutError } from './session-errors.js';
+import type { SessionLockOptions } from './session-lock.decorator.js';
+import type { SessionSchemaDefinition } from './session-schema.decorator.js';
+
+/** What a route needs from the session, worked out once per handler. */
+interface RoutePlan {
+  usesSession: boolean;
+  schemas: SessionSchemaDefinition[];
+  readonly: boolean;
+  lock: Required<SessionLockOptions> | null;
+}
+
+/**
+ * Registered globally by `SessionModule`. Before the handler it loads the session if the route
+ * declares `@Session()` parameters (or takes `@SessionLock()`); after the handler, and before
+ * the response is sent, it commits what changed. A route that never touches the session only
+ * has its cookie's expiry refreshed (when due), without a store read.
+ */
+@Injectable()
+export class SessionInterceptor implements NestInterceptor {
+  protected readonly plans = new WeakMap<object, RoutePlan>();
+
+  constructor(
+    protected readonly engine: SessionEngine,
+    protected readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const request = http.getRequest<PlatformRequest>();
+    const response = http.getResponse<PlatformResponse>();
+    const plan = this.planFor(context);
+    const existing = findRequestSession(request);
+    if (!plan.usesSession && !existing) {
+      this.engine.touchFromCookie(request, response);
+      return this.commitAfter(next.handle(), () => findRequestSession(request));
+    }
+    const session = requestSessionFor(this.engine, request, response);
+    if (plan.readonly) session.readonly = true;
+    return defer(() => this.prepare(session, plan)).pipe(
+      concatMap(() => this.commitAfter(next.handle(), () => session)),
+      finalize(() => this.releaseLock(session)),
+    );
+  }
+
+  /** Lock (when asked), load the session and every namespace the handler's parameters want. */
+  protected async prepare(session: RequestSession, plan: RoutePlan): Promise<void> {
+    if (plan.lock && !session.readonly) await this.acquireLock(session, plan.lock);
+    await session.ready();
+    for (const schema of plan.schemas) await session.load(schema.type);
+  }
+
+  /**
+   * Commit after the handler's value and before it is sent. A handler error below 500 (a
+   * refused login that counts attempts) still commits; a 5xx commits nothing.
+   */
+  protected commitAfter(
+    handler$: Observable<unknown>,
+    sessionOf: () => RequestSession | undefined,
+  ): Observable<unknown> {
+    return handler$.pipe(
+      catchError((error: unknown) => {
+        const session = sessionOf();
+        if (!session || statusOf(error) >= 500) return throwError(() => error);
+        return from(this.finish(session)).pipe(concatMap(() => throwError(() => error)));
+      }),
+      concatMap((value) => {
+        const session = sessionOf();
+        if (!session) return [value];
+        return from(this.finish(session).then(() => value));
+      }),
+    );
+  }
+
+  protected async finish(session: RequestSession): Promise<void> {
+    if (session.isLoaded) await session.commit();
+    else this.engine.touchFromCookie(session.request, session.response);
+  }
+
+  protected async acquireLock(
+    session: RequestSession,
+    lock: Required<SessionLockOptions>,
+  ): Promise<void> {
+    const id = this.engine.cookieId(session.request);
+    if (!id) return; // a brand-new session: no other request can hold it
+    let token: string | null;
+    try {
+      token = await this.engine.store.acquireLock(id, lock);
+    } catch (error) {
+      throw this.engine.unavailable(session, 'lock', error);
+    }
+    if (token === null) throw new SessionLockTimeoutError(lock.waitMs);
+    session.lockToken = token;
+    session.lockedId = id;
+  }
+
+  protected releaseLock(session: RequestSession): void {
+    const { lockToken, lockedId } = session;
+    if (!lockToken || !lockedId) return;
+    session.lockToken = null;
+    this.engine.store.releaseLock(lockedId, lockToken).catch((error: unknown) => {
+      this.engine.warn(`session lock release failed (it expires on its own): ${String(error)}`);
+    });
+  }
+
+  protected planFor(context: ExecutionContext): RoutePlan {
+    const handler = context.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan) return plan;
+    const params = (Reflect.getOwnMetadata(SESSION_PARAMS, handler) as SessionParamSpec[]) ?? [];
+    const lock = this.reflector.getAllAndOverride<SessionLockOptions | undefined>(SESSION_LOCK, [
+      handler,
+      context.getClass(),
+    ]);
+    const defaults = this.engine.options.lock;
+    plan = {
+      usesSession: params.length > 0 || lock !== undefined,
+      schemas: params.flatMap((param) => (param.schema ? [param.schema] : [])),
+      readonly: params.some((param) => param.readonly),
+      lock: lock
+        ? { waitMs: lock.waitMs ?? defaults.waitMs, ttlMs: lock.ttlMs ?? defaults.ttlMs }
+        : null,
+    };
+    this.plans.set(handler, plan);
+    return plan;
+  }
+}
+
+function statusOf(error: unknown): number {
+  return error instanceof HttpException ? error.getStatus() : 500;
+}

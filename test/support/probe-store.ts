@@ -1,0 +1,78 @@
+import {
+  MemorySessionStore,
+  SessionStore,
+  type SessionLockRequest,
+  type SessionTouch,
+  type SessionWrite,
+  type SessionWriteResult,
+  type StoredSession,
+} from '../../src/index.js';
+
+type Operation = 'get' | 'set' | 'destroy' | 'touch' | 'acquireLock';
+
+/**
+ * A store for tests: a real `MemorySessionStore` underneath, every call counted, and any
+ * operation made to fail on demand (a store that is down).
+ */
+export class ProbeStore extends SessionStore {
+  readonly inner: MemorySessionStore;
+  readonly calls: Record<Operation, number> = { get: 0, set: 0, destroy: 0, touch: 0, acquireLock: 0 };
+  readonly failing = new Set<Operation>();
+
+  constructor(now: () => number = Date.now) {
+    super();
+    this.inner = new MemorySessionStore({ now });
+  }
+
+  reset(): void {
+    for (const key of Object.keys(this.calls) as Operation[]) this.calls[key] = 0;
+  }
+
+  private attempt(operation: Operation): void {
+    this.calls[operation]++;
+    if (this.failing.has(operation)) throw new Error(`store ${operation} failed (simulated outage)`);
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    this.attempt('get');
+    return this.inner.get(id);
+  }
+
+  async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
+    this.attempt('set');
+    return this.inner.set(id, write);
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.attempt('destroy');
+    return this.inner.destroy(id);
+  }
+
+  async touch(id: string, touch: SessionTouch): Promise<void> {
+    this.attempt('touch');
+    return this.inner.touch(id, touch);
+  }
+
+  override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
+    this.attempt('acquireLock');
+    return this.inner.acquireLock(id, request);
+  }
+
+  override releaseLock(id: string, token: string): Promise<void> {
+    return this.inner.releaseLock(id, token);
+  }
+
+  override async close(): Promise<void> {
+    await this.inner.close();
+    await super.close();
+  }
+}
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public time = Date.UTC(2026, 0, 1)) {}
+  readonly now = (): number => this.time;
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
