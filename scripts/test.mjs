@@ -24,7 +24,8 @@ try {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   const skipped = r.numPendingTests + r.numTodoTests;
   summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`;
-  if (r.numFailedTestSuites > 0) console.log(`${r.numFailedTestSuites} test suites failed to run or failed`);
+  if (r.numFailedTestSuites > 0)
+    console.log(`${r.numFailedTestSuites} test suites failed to run or failed`);
 } catch {
   // Jest died before writing results: the exit code below says so.
 }

@@ -55,7 +55,8 @@ export function appendSetCookie(response: PlatformResponse, cookie: string): voi
     response.append('Set-Cookie', cookie);
   } else if (typeof response.setHeader === 'function') {
     const existing = response.getHeader?.('set-cookie');
-    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    const list =
+      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
     response.setHeader('set-cookie', [...list.map(String), cookie]);
   }
 }

@@ -128,7 +128,10 @@ export class RequestSession extends SessionHandle {
     try {
       text = JSON.stringify(value);
     } catch (error) {
-      throw new TypeError(`session.set('${key}'): value is not JSON-serialisable (${String(error)})`);
+      throw new TypeError(
+        `session.set('${key}'): value is not JSON-serialisable (${String(error)})`,
+        { cause: error },
+      );
     }
     if (text === undefined) {
       throw new TypeError(`session.set('${key}'): value is not JSON-serialisable`);

@@ -1,8 +1,4 @@
-import type {
-  ResolvedSessionOptions,
-  SessionModuleOptions,
-  SameSite,
-} from './session-options.js';
+import type { ResolvedSessionOptions, SessionModuleOptions, SameSite } from './session-options.js';
 
 const MINUTE = 60_000;
 const MIN_SECRET_LENGTH = 32;
@@ -54,7 +50,10 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   const cookie = options.cookie ?? {};
   const name = cookie.name ?? 'sid';
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new SessionOptionsError('cookie.name', `must be a valid cookie name, got ${String(name)}`);
+    throw new SessionOptionsError(
+      'cookie.name',
+      `must be a valid cookie name, got ${String(name)}`,
+    );
   }
   const sameSite = cookie.sameSite ?? 'lax';
   if (!SAME_SITE.includes(sameSite)) {
@@ -71,7 +70,10 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   if (typeof path !== 'string' || !path.startsWith('/') || /[;\s]/.test(path)) {
     throw new SessionOptionsError('cookie.path', `must start with "/" and hold no ";" or spaces`);
   }
-  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || /[;\s]/.test(cookie.domain))) {
+  if (
+    cookie.domain !== undefined &&
+    (typeof cookie.domain !== 'string' || /[;\s]/.test(cookie.domain))
+  ) {
     throw new SessionOptionsError('cookie.domain', 'must be a domain name');
   }
   if (cookie.maxAge !== undefined) positive('cookie.maxAge', cookie.maxAge);
@@ -83,13 +85,19 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       : positive('absoluteTimeout', options.absoluteTimeout ?? 24 * 60 * MINUTE);
   const touchAfter = positive('touchAfter', options.touchAfter ?? idleTimeout / 10, true);
   if (touchAfter >= idleTimeout) {
-    throw new SessionOptionsError('touchAfter', `must be shorter than idleTimeout (${idleTimeout})`);
+    throw new SessionOptionsError(
+      'touchAfter',
+      `must be shorter than idleTimeout (${idleTimeout})`,
+    );
   }
   const onInvalidStoredData = options.onInvalidStoredData ?? 'reset';
   if (onInvalidStoredData !== 'reset' && onInvalidStoredData !== 'reject') {
     throw new SessionOptionsError('onInvalidStoredData', `must be 'reset' or 'reject'`);
   }
-  if (options.store !== undefined && (typeof options.store !== 'object' || options.store === null)) {
+  if (
+    options.store !== undefined &&
+    (typeof options.store !== 'object' || options.store === null)
+  ) {
     throw new SessionOptionsError('store', 'must be a SessionStore instance');
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') {

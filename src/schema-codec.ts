@@ -27,7 +27,11 @@ export class SchemaCodec {
   }
 
   /** The fields that fail, as `namespace.path`; empty when the instance is valid. */
-  async check(schema: SessionSchemaDefinition, instance: object, text: string): Promise<FieldFailure[]> {
+  async check(
+    schema: SessionSchemaDefinition,
+    instance: object,
+    text: string,
+  ): Promise<FieldFailure[]> {
     const cache = this.cacheOf(schema);
     if (cache.has(text)) return [];
     const errors = await validate(instance, { forbidUnknownValues: false });

@@ -13,7 +13,8 @@ export function readCookie(header: string | undefined, name: string): string | u
     if (end === -1) end = header.length;
     if (header.startsWith(prefix, start)) {
       let value = header.slice(start + prefix.length, end).trim();
-      if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      if (value.length > 1 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1);
       return value;
     }
     start = end + 1;

@@ -22,10 +22,7 @@ import {
 } from './session-errors.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import { isExpired, type SessionMetadata, type SessionWrite } from './session-record.js';
-import {
-  schemaForKey,
-  type SessionSchemaDefinition,
-} from './session-schema.decorator.js';
+import { schemaForKey, type SessionSchemaDefinition } from './session-schema.decorator.js';
 import { serializeSessionCookie, readCookie } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
 import { TouchTracker } from './touch-tracker.js';
@@ -77,14 +74,22 @@ export class SessionEngine {
     }
     if (record && isExpired(record.metadata, this.now())) {
       // The store kept it past its expiry; it must never come back.
-      this.store.destroy(id).catch((error: unknown) => this.warn(`destroy of expired session failed: ${String(error)}`));
+      this.store
+        .destroy(id)
+        .catch((error: unknown) =>
+          this.warn(`destroy of expired session failed: ${String(error)}`),
+        );
       record = null;
     }
     session.adopt(id, record);
   }
 
   /** Build a namespace's typed instance: migrate, hydrate, validate, or reset to defaults. */
-  async materialize(session: RequestSession, slot: Slot, schema: SessionSchemaDefinition): Promise<void> {
+  async materialize(
+    session: RequestSession,
+    slot: Slot,
+    schema: SessionSchemaDefinition,
+  ): Promise<void> {
     slot.schema = schema;
     if (slot.value === undefined) {
       const defaults = new schema.type();
@@ -283,7 +288,9 @@ export class SessionEngine {
     value: string | null,
   ): void {
     if (headersSent(response)) {
-      this.warn('the response was already sent; the session cookie could not be set (call session.commit() before sending)');
+      this.warn(
+        'the response was already sent; the session cookie could not be set (call session.commit() before sending)',
+      );
       return;
     }
     const { cookie } = this.options;

@@ -52,9 +52,7 @@ export interface SessionWrite {
 }
 
 export type SessionWriteResult =
-  | { status: 'ok' }
-  | { status: 'missing' }
-  | { status: 'conflict'; namespaces: string[] };
+  { status: 'ok' } | { status: 'missing' } | { status: 'conflict'; namespaces: string[] };
 
 /** What a blind touch carries: a new activity time and idle expiry, nothing else. */
 export interface SessionTouch {

@@ -2,7 +2,11 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { SESSION_PARAMS } from './session.constants.js';
 import { SessionHandle } from './session-handle.js';
 import { findRequestSession } from './request-sessions.js';
-import { schemaOf, type SessionSchemaClass, type SessionSchemaDefinition } from './session-schema.decorator.js';
+import {
+  schemaOf,
+  type SessionSchemaClass,
+  type SessionSchemaDefinition,
+} from './session-schema.decorator.js';
 
 export interface SessionParamOptions {
   /** The route only reads the session: it never writes it and never waits for a session lock. */
@@ -56,7 +60,8 @@ export function Session(
     }
     const spec: SessionParamSpec = { schema, readonly: settings.readonly === true };
     const handler = (target as Record<string | symbol, object>)[propertyKey];
-    const specs = (Reflect.getOwnMetadata(SESSION_PARAMS, handler) as SessionParamSpec[] | undefined) ?? [];
+    const specs =
+      (Reflect.getOwnMetadata(SESSION_PARAMS, handler) as SessionParamSpec[] | undefined) ?? [];
     Reflect.defineMetadata(SESSION_PARAMS, [...specs, spec], handler);
     injectSession(spec)(target, propertyKey, index);
   };

@@ -5,10 +5,7 @@ import { resolveSessionOptions } from './resolve-session-options.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SessionEngine } from './session-engine.js';
 import { SessionInterceptor } from './session.interceptor.js';
-import {
-  ConfigurableSessionModule,
-  SESSION_MODULE_OPTIONS,
-} from './session.module-definition.js';
+import { ConfigurableSessionModule, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import type { ResolvedSessionOptions, SessionModuleOptions } from './session-options.js';
 import { SessionService } from './session.service.js';
 import { SessionStore } from './session-store.js';

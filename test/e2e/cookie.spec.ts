@@ -25,7 +25,9 @@ describe.each(PLATFORMS)('session cookie on %s', (platform) => {
     expect(reply.status).toBe(201);
     expect(reply.setCookies).toHaveLength(1);
     const line = sessionCookieLine(reply)!;
-    expect(line).toMatch(/^sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(line).toMatch(
+      /^sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
     expect(reply.headers.get('cache-control')).toBe('no-store');
   });
 
@@ -75,19 +77,22 @@ describe.each(PLATFORMS)('the Secure attribute on %s', (platform) => {
     [false, false, false],
     ['auto', false, true],
   ];
-  it.each(cases)('secure: %s → plain HTTP %s, HTTPS behind a proxy %s', async (secure, overHttp, overProxy) => {
-    const app = await startSessionApp(platform, { cookie: { secure } });
-    try {
-      const plain = await new Browser(app.url).post('/cart', { sku: 'a', quantity: 1 });
-      expect(/; Secure/.test(sessionCookieLine(plain)!)).toBe(overHttp);
-      const proxied = await new Browser(app.url).post(
-        '/cart',
-        { sku: 'a', quantity: 1 },
-        { headers: { 'x-forwarded-proto': 'https' } },
-      );
-      expect(/; Secure/.test(sessionCookieLine(proxied)!)).toBe(overProxy);
-    } finally {
-      await app.close();
-    }
-  });
+  it.each(cases)(
+    'secure: %s → plain HTTP %s, HTTPS behind a proxy %s',
+    async (secure, overHttp, overProxy) => {
+      const app = await startSessionApp(platform, { cookie: { secure } });
+      try {
+        const plain = await new Browser(app.url).post('/cart', { sku: 'a', quantity: 1 });
+        expect(/; Secure/.test(sessionCookieLine(plain)!)).toBe(overHttp);
+        const proxied = await new Browser(app.url).post(
+          '/cart',
+          { sku: 'a', quantity: 1 },
+          { headers: { 'x-forwarded-proto': 'https' } },
+        );
+        expect(/; Secure/.test(sessionCookieLine(proxied)!)).toBe(overProxy);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

@@ -96,7 +96,9 @@ describe.each(PLATFORMS)('session data on %s', (platform) => {
   it('an HttpException below 500 still commits; a 5xx commits nothing', async () => {
     const browser = new Browser(app.url);
     await browser.post('/cart', { sku: 'kept', quantity: 1 });
-    expect((await browser.post('/cart/fail-400', { sku: 'counted', quantity: 1 })).status).toBe(400);
+    expect((await browser.post('/cart/fail-400', { sku: 'counted', quantity: 1 })).status).toBe(
+      400,
+    );
     expect((await browser.post('/cart/fail-500', { sku: 'lost', quantity: 1 })).status).toBe(500);
     const skus = (await browser.get('/cart')).body.items.map((item: { sku: string }) => item.sku);
     expect(skus).toEqual(['kept', 'counted']);

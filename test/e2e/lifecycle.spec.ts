@@ -25,7 +25,9 @@ describe.each(PLATFORMS)('expiry on %s', (platform) => {
     const oldCookie = browser.cookie;
     await browser.post('/cart', { sku: 'b', quantity: 1 });
     expect(browser.cookie).not.toBe(oldCookie);
-    expect((await browser.get('/cart')).body.items.map((i: { sku: string }) => i.sku)).toEqual(['b']);
+    expect((await browser.get('/cart')).body.items.map((i: { sku: string }) => i.sku)).toEqual([
+      'b',
+    ]);
   });
 
   it('an expired session is gone even from a store that still holds it', async () => {
@@ -34,7 +36,16 @@ describe.each(PLATFORMS)('expiry on %s', (platform) => {
     const id = browser.cookie!.split('.')[0];
     app.clock.advance(20 * MINUTE + 1);
     // Sidestep the store's own expiry check: the module must still refuse the record.
-    const stale = { metadata: { createdAt: 0, lastSeenAt: 0, idleExpiresAt: app.clock.time - 1, absoluteExpiresAt: null }, data: { cart: '{"items":[{"sku":"zombie","quantity":1}]}' }, revisions: {} };
+    const stale = {
+      metadata: {
+        createdAt: 0,
+        lastSeenAt: 0,
+        idleExpiresAt: app.clock.time - 1,
+        absoluteExpiresAt: null,
+      },
+      data: { cart: '{"items":[{"sku":"zombie","quantity":1}]}' },
+      revisions: {},
+    };
     const original = app.store.inner.get.bind(app.store.inner);
     app.store.inner.get = async (sid: string) => (sid === id ? stale : original(sid));
     try {

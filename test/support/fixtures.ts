@@ -71,7 +71,11 @@ export class FixtureController {
   }
 
   @Post('cart-and-prefs')
-  both(@Session() cart: CartSession, @Session() prefs: PrefsSession, @Body() body: { theme: string }) {
+  both(
+    @Session() cart: CartSession,
+    @Session() prefs: PrefsSession,
+    @Body() body: { theme: string },
+  ) {
     prefs.theme = body.theme;
     return { items: cart.items.length, theme: prefs.theme };
   }
@@ -122,7 +126,11 @@ export class FixtureController {
 
   @Post('bag/:key')
   @HttpCode(200)
-  write(@Session() session: SessionHandle, @Param('key') key: string, @Body() body: { value: unknown }) {
+  write(
+    @Session() session: SessionHandle,
+    @Param('key') key: string,
+    @Body() body: { value: unknown },
+  ) {
     session.set(key, body.value);
     return { ok: true };
   }

@@ -16,7 +16,13 @@ type Operation = 'get' | 'set' | 'destroy' | 'touch' | 'acquireLock';
  */
 export class ProbeStore extends SessionStore {
   readonly inner: MemorySessionStore;
-  readonly calls: Record<Operation, number> = { get: 0, set: 0, destroy: 0, touch: 0, acquireLock: 0 };
+  readonly calls: Record<Operation, number> = {
+    get: 0,
+    set: 0,
+    destroy: 0,
+    touch: 0,
+    acquireLock: 0,
+  };
   readonly failing = new Set<Operation>();
 
   constructor(now: () => number = Date.now) {
@@ -30,7 +36,8 @@ export class ProbeStore extends SessionStore {
 
   private attempt(operation: Operation): void {
     this.calls[operation]++;
-    if (this.failing.has(operation)) throw new Error(`store ${operation} failed (simulated outage)`);
+    if (this.failing.has(operation))
+      throw new Error(`store ${operation} failed (simulated outage)`);
   }
 
   async get(id: string): Promise<StoredSession | null> {

@@ -37,6 +37,8 @@ export async function describeWithServer(server: ServerName): Promise<typeof des
   if (process.env.CI === 'true') {
     throw new Error(`${message}; CI=true requires it (.ci/run starts it)`);
   }
-  process.stderr.write(`\nSKIPPED ${server} suites: ${message} (start it, or set CI=true to fail)\n`);
+  process.stderr.write(
+    `\nSKIPPED ${server} suites: ${message} (start it, or set CI=true to fail)\n`,
+  );
   return describe.skip as typeof describe;
 }

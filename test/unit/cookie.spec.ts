@@ -31,7 +31,8 @@ describe('CookieSigner', () => {
   it('rejects tampered ids, tampered signatures and junk', () => {
     const signer = new CookieSigner([NEW]);
     const value = signer.sign(newSessionId());
-    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const flip = (s: string, i: number) =>
+      s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
     expect(signer.unsign(flip(value, 0))).toBeNull();
     expect(signer.unsign(flip(value, value.length - 2))).toBeNull();
     for (const junk of ['', '.', 'x'.repeat(76), value + 'x', value.slice(1), 'é'.repeat(76)]) {
@@ -63,6 +64,8 @@ describe('serializeSessionCookie', () => {
   };
   it('a deletion carries Max-Age=0 and an expiry in the past', () => {
     const line = serializeSessionCookie(base, null, false);
-    expect(line).toBe('sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax');
+    expect(line).toBe(
+      'sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax',
+    );
   });
 });

@@ -17,7 +17,9 @@ describe('@Session()', () => {
         }
       }
       return BadController;
-    }).toThrow(/BadController\.view\(\) parameter 0: type Object is neither a @SessionSchema class nor SessionHandle/);
+    }).toThrow(
+      /BadController\.view\(\) parameter 0: type Object is neither a @SessionSchema class nor SessionHandle/,
+    );
   });
 
   it('accepts an explicit schema class where there is no type metadata', () => {

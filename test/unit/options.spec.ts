@@ -34,13 +34,25 @@ describe('resolveSessionOptions', () => {
     ['an empty secret list', { secret: [] }, /"secret" is required/],
     ['a negative idle timeout', { secret, idleTimeout: -1 }, /"idleTimeout" must be a positive/],
     ['a negative absolute timeout', { secret, absoluteTimeout: -5 }, /"absoluteTimeout"/],
-    ['touchAfter past the idle timeout', { secret, idleTimeout: 1000, touchAfter: 2000 }, /"touchAfter"/],
-    ['an unknown sameSite', { secret, cookie: { sameSite: 'sometimes' as never } }, /"cookie.sameSite" must be one of lax, strict, none/],
+    [
+      'touchAfter past the idle timeout',
+      { secret, idleTimeout: 1000, touchAfter: 2000 },
+      /"touchAfter"/,
+    ],
+    [
+      'an unknown sameSite',
+      { secret, cookie: { sameSite: 'sometimes' as never } },
+      /"cookie.sameSite" must be one of lax, strict, none/,
+    ],
     ['a bad secure policy', { secret, cookie: { secure: 'yes' as never } }, /"cookie.secure"/],
     ['a bad cookie name', { secret, cookie: { name: 'a b' } }, /"cookie.name"/],
     ['a bad path', { secret, cookie: { path: 'nope' } }, /"cookie.path"/],
     ['a negative maxAge', { secret, cookie: { maxAge: -1 } }, /"cookie.maxAge"/],
-    ['a bad onInvalidStoredData', { secret, onInvalidStoredData: 'ignore' as never }, /"onInvalidStoredData"/],
+    [
+      'a bad onInvalidStoredData',
+      { secret, onInvalidStoredData: 'ignore' as never },
+      /"onInvalidStoredData"/,
+    ],
     ['no options at all', undefined, /"options"/],
   ];
   it.each(bad)('%s fails with a message naming the option', (_case, options, message) => {

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { SessionModule } from 'nestjs-typed-session';
+import { AuthController } from './auth.controller.js';
+import { CartController } from './cart.controller.js';
+import { createSessionStore } from './session-store.factory.js';
+
+@Module({
+  imports: [
+    SessionModule.forRootAsync({
+      useFactory: async () => ({
+        // Never ship a default secret: this one is only for trying the sample locally.
+        secret: process.env.SESSION_SECRET ?? 'sample-only-secret-change-me-0123456789',
+        store: await createSessionStore(),
+        cookie: { secure: 'auto' },
+      }),
+    }),
+  ],
+  controllers: [CartController, AuthController],
+})
+export class AppModule {}
