@@ -50,7 +50,9 @@ export class SessionInterceptor implements NestInterceptor {
     const existing = findRequestSession(request);
     if (!plan.usesSession && !existing) {
       this.engine.touchFromCookie(request, response);
-      return this.commitAfter(next.handle(), () => findRequestSession(request));
+      // A provider may still reach the session during the handler (SessionService.get(request),
+      // which has no response to hand): give it this one so its commit can set the cookie.
+      return this.commitAfter(next.handle(), () => requestSessionIfUsed(request, response));
     }
     const session = requestSessionFor(this.engine, request, response);
     if (plan.readonly) session.readonly = true;
@@ -141,6 +143,15 @@ export class SessionInterceptor implements NestInterceptor {
     this.plans.set(handler, plan);
     return plan;
   }
+}
+
+function requestSessionIfUsed(
+  request: PlatformRequest,
+  response: PlatformResponse,
+): RequestSession | undefined {
+  const session = findRequestSession(request);
+  if (session && !session.response) session.response = response;
+  return session;
 }
 
 function statusOf(error: unknown): number {
