@@ -43,3 +43,14 @@ export {
 } from './session-record.js';
 export { SessionStore } from './session-store.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
+export {
+  PostgresSessionStore,
+  type PostgresSessionStoreOptions,
+} from './postgres-session-store.js';
+export {
+  ExpressSessionStoreAdapter,
+  type ExpressSessionStoreAdapterOptions,
+  type ExpressSessionStoreLike,
+  type ExpressSessionLike,
+  type ExpressSessionCookieLike,
+} from './express-session-store-adapter.js';

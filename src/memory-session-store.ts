@@ -74,8 +74,9 @@ export class MemorySessionStore extends SessionStore {
 
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
     let entry = this.live(id);
-    if (!entry) {
-      if (write.mode === 'update') return Promise.resolve({ status: 'missing' });
+    if (!entry && write.mode === 'update') return Promise.resolve({ status: 'missing' });
+    if (!entry || write.mode === 'create') {
+      // A create writes a whole new record, replacing anything left under the id.
       entry = { metadata: write.metadata, data: {}, revisions: {} };
     }
     const moved = conflicts(entry.revisions, write.expectRevisions);

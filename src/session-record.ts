@@ -34,7 +34,8 @@ export interface StoredSession {
  */
 export interface SessionWrite {
   /**
-   * `'create'`: a session with a fresh id; written unconditionally.
+   * `'create'`: a session with a fresh id; written unconditionally, replacing any record left
+   * under that id.
    * `'update'`: the session must still exist (and be unexpired): a store never brings a destroyed
    * or expired session back, it answers `{ status: 'missing' }` and writes nothing.
    */

@@ -1,6 +1,9 @@
-import { memoryStore, type StoreFactory } from './store-factories.js';
+import { serverAvailable } from './servers.js';
+import { memoryStore, postgresStore, type StoreFactory } from './store-factories.js';
 
-/** Every store the concurrency guarantees are proven on. */
+/** Every store the concurrency guarantees are proven on (those whose server answers). */
 export async function concurrencyStores(): Promise<StoreFactory[]> {
-  return [memoryStore];
+  const stores = [memoryStore()];
+  if (await serverAvailable('postgres')) stores.push(postgresStore());
+  return stores;
 }

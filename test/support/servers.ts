@@ -27,12 +27,12 @@ function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
 }
 
 /**
- * `describe` when the server answers; otherwise `describe.skip` and one clear line saying which
- * server is missing. With `CI=true` a missing server is an error, never a skip.
+ * Whether the server answers. When it does not: with `CI=true` an error (never a skip),
+ * otherwise one clear line saying which server is missing and that its suites are skipped.
  */
-export async function describeWithServer(server: ServerName): Promise<typeof describe> {
+export async function serverAvailable(server: ServerName): Promise<boolean> {
   const url = SERVERS[server];
-  if (await answers(url)) return describe;
+  if (await answers(url)) return true;
   const message = `${server} is not answering at ${url}`;
   if (process.env.CI === 'true') {
     throw new Error(`${message}; CI=true requires it (.ci/run starts it)`);
@@ -40,5 +40,10 @@ export async function describeWithServer(server: ServerName): Promise<typeof des
   process.stderr.write(
     `\nSKIPPED ${server} suites: ${message} (start it, or set CI=true to fail)\n`,
   );
-  return describe.skip as typeof describe;
+  return false;
+}
+
+/** `describe` when the server answers; otherwise `describe.skip` (see `serverAvailable`). */
+export async function describeWithServer(server: ServerName): Promise<typeof describe> {
+  return (await serverAvailable(server)) ? describe : (describe.skip as typeof describe);
 }

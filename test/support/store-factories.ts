@@ -1,12 +1,36 @@
-import { MemorySessionStore, type SessionStore } from '../../src/index.js';
+import pg from 'pg';
+import { MemorySessionStore, PostgresSessionStore, type SessionStore } from '../../src/index.js';
+import { DATABASE_URL } from './servers.js';
 
-/** A store under test: how to make one, and how to free what it holds afterwards. */
+/** A store under test: how to make one, and how to remove what it left behind. */
 export interface StoreFactory {
   name: string;
   create(): Promise<SessionStore>;
+  /** After the app (which closes the store) is closed. */
+  cleanup(): Promise<void>;
 }
 
-export const memoryStore: StoreFactory = {
-  name: 'memory',
-  create: async () => new MemorySessionStore(),
-};
+export function memoryStore(): StoreFactory {
+  return {
+    name: 'memory',
+    create: async () => new MemorySessionStore(),
+    cleanup: async () => undefined,
+  };
+}
+
+export function postgresStore(): StoreFactory {
+  const table = `e2e_${process.pid}_${Date.now().toString(36)}`;
+  return {
+    name: 'postgres',
+    create: async () =>
+      new PostgresSessionStore({ connectionString: DATABASE_URL, table, cleanupIntervalMs: 0 }),
+    cleanup: async () => {
+      const pool = new pg.Pool({ connectionString: DATABASE_URL });
+      try {
+        await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_locks"`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { SessionMetadata, StoredSession } from './session-record.js';
+
+/** The part of an express-session session object that stores read their TTL from. */
+export interface ExpressSessionCookieLike {
+  expires?: Date | string | null;
+  originalMaxAge?: number | null;
+  maxAge?: number;
+}
+
+/** The least an express-session store is handed or answers: a session with a cookie. */
+export interface ExpressSessionLike {
+  cookie: ExpressSessionCookieLike;
+}
+
+/** Where the record lives inside the session object, away from fields stores add (`_id`...). */
+const FIELD = 'typedSession';
+/** Raised if the stored shape ever changes, so old records can be told apart. */
+const FORMAT = 1;
+
+/** A session record dressed as an express-session session. */
+export interface RecordSessionObject extends ExpressSessionLike {
+  cookie: { expires: Date; originalMaxAge: number; maxAge: number };
+  [FIELD]: { format: typeof FORMAT } & StoredSession;
+}
+
+/**
+ * The record as a session object. Stores compute their TTL from `cookie.expires` (most) or
+ * `cookie.maxAge` (a few) against their own wall clock, so both say "`remainingMs` from now" in
+ * wall-clock terms; with an injected clock the record's expiry and the store's TTL still agree
+ * on how long the session has left.
+ */
+export function toSessionObject(record: StoredSession, remainingMs: number): RecordSessionObject {
+  return {
+    cookie: {
+      expires: new Date(Date.now() + remainingMs),
+      originalMaxAge: remainingMs,
+      maxAge: remainingMs,
+    },
+    [FIELD]: {
+      format: FORMAT,
+      metadata: record.metadata,
+      data: record.data,
+      revisions: record.revisions,
+    },
+  };
+}
+
+/**
+ * The record inside a session object a store answered, or `null` for anything else (no
+ * session, or a session some other app wrote under the same key). Copied, so nothing a caller
+ * does reaches an object the store may still hold.
+ */
+export function fromSessionObject(value: unknown): StoredSession | null {
+  const record = isObject(value) ? value[FIELD] : undefined;
+  if (!isObject(record) || record.format !== FORMAT) return null;
+  const { metadata, data, revisions } = record;
+  if (!isMetadata(metadata) || !isRecordOf(data, 'string') || !isRecordOf(revisions, 'number')) {
+    return null;
+  }
+  return {
+    metadata: {
+      createdAt: metadata.createdAt,
+      lastSeenAt: metadata.lastSeenAt,
+      idleExpiresAt: metadata.idleExpiresAt,
+      absoluteExpiresAt: metadata.absoluteExpiresAt,
+    },
+    data: { ...data },
+    revisions: { ...revisions },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isMetadata(value: unknown): value is SessionMetadata {
+  return (
+    isObject(value) &&
+    typeof value.createdAt === 'number' &&
+    typeof value.lastSeenAt === 'number' &&
+    typeof value.idleExpiresAt === 'number' &&
+    (value.absoluteExpiresAt === null || typeof value.absoluteExpiresAt === 'number')
+  );
+}
+
+function isRecordOf<T extends 'string' | 'number'>(
+  value: unknown,
+  type: T,
+): value is Record<string, T extends 'string' ? string : number> {
+  return isObject(value) && Object.values(value).every((entry) => typeof entry === type);
+}

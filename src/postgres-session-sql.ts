@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+
+/** A statement with a stable name, so that each pooled connection parses and plans it once. */
+export interface NamedStatement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Plain identifiers only (letters, digits, underscores), so a name from configuration can never
+ * smuggle SQL in; they are double-quoted as well, which keeps their case. The table name is kept
+ * short enough that the names derived from it (`<table>_locks`, `<table>_expires_at_idx`) stay
+ * within PostgreSQL's 63-byte limit instead of being silently truncated.
+ */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_SCHEMA_LENGTH = 63;
+const MAX_TABLE_LENGTH = 48;
+
+function identifier(kind: string, value: string, maxLength: number): string {
+  if (!IDENTIFIER.test(value) || value.length > maxLength) {
+    throw new Error(
+      `PostgresSessionStore: ${kind} must be letters, digits and underscores, not starting with ` +
+        `a digit, at most ${maxLength} characters (got ${JSON.stringify(value)})`,
+    );
+  }
+  return `"${value}"`;
+}
+
+function named(text: string): NamedStatement {
+  // Named after the text itself: two stores on one pool with different tables never collide.
+  const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
+  return { name: `nts_${hash}`, text };
+}
+
+/**
+ * Every statement the PostgreSQL store sends, for one schema and table.
+ *
+ * Layout: one row per session. `data` is a JSONB object whose values are JSON *strings* holding
+ * each namespace's exact JSON text. Kept that way because the contract hands namespaces around as
+ * text: a JSONB value would come back re-formatted (keys re-ordered, spaces added), so an unchanged
+ * namespace would no longer compare equal to what was written, and turning it back into text
+ * costs a parse and a stringify per namespace. As strings, the top-level merge stays a single
+ * JSONB `(data - removed) || changed`, and a read is one `JSON.parse` of the object in the driver.
+ * (To query a namespace by hand: `(data ->> 'cart')::jsonb`.)
+ *
+ * Times are epoch milliseconds (`bigint`) from the application's clock, the same clock that
+ * computes the metadata, so expiry never depends on the two machines' clocks agreeing. Locks are
+ * the exception: they are only compared with each other, so they use the server's clock, which
+ * all processes share.
+ */
+export class PostgresSessionSql {
+  readonly qualifiedName: string;
+  readonly ddl: string;
+  readonly exists: string;
+  readonly get: NamedStatement;
+  readonly insert: NamedStatement;
+  readonly update: NamedStatement;
+  readonly touch: NamedStatement;
+  readonly destroy: NamedStatement;
+  readonly deleteExpired: NamedStatement;
+  readonly deleteExpiredLocks: NamedStatement;
+  readonly acquireLock: NamedStatement;
+  readonly releaseLock: NamedStatement;
+
+  constructor(schema: string, table: string) {
+    const s = identifier('schema', schema, MAX_SCHEMA_LENGTH);
+    const sessions = `${s}.${identifier('table', table, MAX_TABLE_LENGTH)}`;
+    const locks = `${s}."${table}_locks"`;
+    this.qualifiedName = sessions;
+
+    // Several processes may start at once: CREATE TABLE IF NOT EXISTS alone can still fail on a
+    // race in the catalog, so the creation holds a transaction-scoped advisory lock. Sent as one
+    // multi-statement query, which PostgreSQL runs as one implicit transaction (all or nothing).
+    // The names are validated above, so embedding them in the literal is safe.
+    this.ddl = `
+      SELECT pg_advisory_xact_lock(hashtext('nestjs-typed-session ${sessions}'));
+      CREATE TABLE IF NOT EXISTS ${sessions} (
+        id text PRIMARY KEY,
+        data jsonb NOT NULL,
+        revisions jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        last_seen_at bigint NOT NULL,
+        idle_expires_at bigint NOT NULL,
+        absolute_expires_at bigint,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_expires_at_idx" ON ${sessions} (expires_at);
+      CREATE TABLE IF NOT EXISTS ${locks} (
+        id text PRIMARY KEY,
+        token text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );`;
+
+    // Checked before the DDL so that a role without CREATE rights works once the tables exist.
+    this.exists = `
+      SELECT to_regclass('${sessions}') IS NOT NULL AND to_regclass('${locks}') IS NOT NULL
+        AS ready`;
+
+    // $1 id, $2 now
+    this.get = named(`
+      SELECT data, revisions, created_at, last_seen_at, idle_expires_at, absolute_expires_at
+      FROM ${sessions} WHERE id = $1 AND expires_at > $2`);
+
+    // A fresh id: the record is written whole (an expired row left under the id is replaced).
+    // $1 id, $2 data, $3 revisions, $4..$7 metadata, $8 expires_at
+    this.insert = named(`
+      INSERT INTO ${sessions} AS s (id, data, revisions, created_at, last_seen_at,
+        idle_expires_at, absolute_expires_at, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, revisions = EXCLUDED.revisions,
+        created_at = EXCLUDED.created_at, last_seen_at = EXCLUDED.last_seen_at,
+        idle_expires_at = EXCLUDED.idle_expires_at,
+        absolute_expires_at = EXCLUDED.absolute_expires_at, expires_at = EXCLUDED.expires_at`);
+
+    // A partial write in one statement. `written` applies it only to a live row whose revisions
+    // match what the request expects; `locked` reads the row's current revisions (waiting for,
+    // then seeing, any concurrent writer), so when nothing was written the same round trip tells
+    // a missing session (no row) from a conflict (a row whose revisions moved).
+    // Revisions are raised for every namespace set and every namespace removed that existed.
+    // $1 id, $2 now, $3 changed (object of JSON texts), $4 removed (text[]),
+    // $5 expected revisions (object), $6..$9 metadata, $10 expires_at
+    this.update = named(`
+      WITH locked AS (
+        SELECT revisions FROM ${sessions} WHERE id = $1 AND expires_at > $2 FOR UPDATE
+      ), written AS (
+        UPDATE ${sessions} AS s SET
+          data = (s.data - $4::text[]) || $3::jsonb,
+          revisions = s.revisions || COALESCE((
+            SELECT jsonb_object_agg(k.key, COALESCE((s.revisions ->> k.key)::bigint, 0) + 1)
+            FROM (
+              SELECT jsonb_object_keys($3::jsonb) AS key
+              UNION
+              SELECT r FROM unnest($4::text[]) AS r WHERE s.data ? r
+            ) AS k
+          ), '{}'::jsonb),
+          created_at = $6, last_seen_at = $7, idle_expires_at = $8, absolute_expires_at = $9,
+          expires_at = $10
+        WHERE s.id = $1 AND s.expires_at > $2 AND NOT EXISTS (
+          SELECT 1 FROM jsonb_each_text($5::jsonb) AS e
+          WHERE COALESCE((s.revisions ->> e.key)::bigint, 0) <> e.value::bigint
+        )
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM written) AS written, (SELECT revisions FROM locked) AS revisions`);
+
+    // Blind: data untouched; times only move forward; expiry capped by the absolute expiry
+    // (LEAST ignores the NULL of "no absolute timeout").
+    // $1 id, $2 now, $3 lastSeenAt, $4 idleExpiresAt
+    this.touch = named(`
+      UPDATE ${sessions} SET
+        last_seen_at = GREATEST(last_seen_at, $3),
+        idle_expires_at = GREATEST(idle_expires_at, $4),
+        expires_at = LEAST(GREATEST(idle_expires_at, $4), absolute_expires_at)
+      WHERE id = $1 AND expires_at > $2`);
+
+    this.destroy = named(`DELETE FROM ${sessions} WHERE id = $1`);
+
+    // In batches, so no single statement runs long or holds many row locks; SKIP LOCKED lets
+    // several processes sweep at once without waiting for each other.
+    // $1 now, $2 batch size
+    this.deleteExpired = named(`
+      DELETE FROM ${sessions} WHERE id IN (
+        SELECT id FROM ${sessions} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+      )`);
+
+    this.deleteExpiredLocks = named(`DELETE FROM ${locks} WHERE expires_at <= clock_timestamp()`);
+
+    // Takes a free lock, or one whose holder's time ran out. A row comes back only if taken.
+    // $1 id, $2 token, $3 ttl ms
+    this.acquireLock = named(`
+      INSERT INTO ${locks} AS l (id, token, expires_at)
+      VALUES ($1, $2, clock_timestamp() + $3::float8 * interval '1 millisecond')
+      ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+        WHERE l.expires_at <= clock_timestamp()
+      RETURNING token`);
+
+    this.releaseLock = named(`DELETE FROM ${locks} WHERE id = $1 AND token = $2`);
+  }
+}

@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { Pool, PoolConfig, QueryResultRow } from 'pg';
+import { SessionStore } from './session-store.js';
+import {
+  expiresAt,
+  type SessionLockRequest,
+  type SessionTouch,
+  type SessionWrite,
+  type SessionWriteResult,
+  type StoredSession,
+} from './session-record.js';
+import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
+
+export interface PostgresSessionStoreOptions {
+  /**
+   * A pool you own: the store only queries it, and `close()` leaves it open. Give it an
+   * `'error'` listener and timeouts of your own. Without it the store creates (and owns) a pool
+   * from `connectionString` / `poolConfig`.
+   */
+  pool?: Pool;
+  /** For the pool the store creates. */
+  connectionString?: string;
+  /**
+   * For the pool the store creates. Defaults added unless you set them: a 2 s connection
+   * timeout, a 1.5 s statement timeout and a 2 s query timeout (a dead server makes calls fail
+   * fast instead of hanging), TCP keep-alive, and `nestjs-typed-session` as the application name.
+   */
+  poolConfig?: PoolConfig;
+  /** Default `'public'`. Must exist. */
+  schema?: string;
+  /** Default `'sessions'`; locks go in `<table>_locks`. Both are created on first use. */
+  table?: string;
+  /** How often expired rows are deleted, in ms. Default 60,000; 0 turns it off. */
+  cleanupIntervalMs?: number;
+  /** The clock, in epoch ms, that expiry is checked against. Default `Date.now`. */
+  now?: () => number;
+}
+
+interface SessionRow extends QueryResultRow {
+  data: Record<string, string>;
+  revisions: Record<string, number>;
+  // bigint comes back as text: pg does not assume it fits a JS number.
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string | null;
+}
+
+interface UpdateRow extends QueryResultRow {
+  written: boolean;
+  revisions: Record<string, number> | null;
+}
+
+/** Rows deleted per statement by the background cleanup. */
+const CLEANUP_BATCH = 1_000;
+/** Lock polling: first and longest pause between attempts, in ms. */
+const LOCK_POLL_MIN_MS = 5;
+const LOCK_POLL_MAX_MS = 100;
+/** PostgreSQL's "relation does not exist": someone dropped the table; create it again. */
+const UNDEFINED_TABLE = '42P01';
+
+/**
+ * Sessions in one PostgreSQL table (see `PostgresSessionSql` for the layout). Every read, commit
+ * and touch is a single statement, so a single round trip; partial writes merge at the top level
+ * of a JSONB column, atomically, so concurrent commits to different namespaces both survive.
+ * Expired rows are ignored by every read and deleted in the background. Locks are rows with a
+ * lifetime in a second table, so a crashed holder frees its lock by time alone and no pooled
+ * connection is tied up while one is held.
+ *
+ * `pg` is an optional peer dependency: it is only loaded when the store creates its own pool.
+ */
+export class PostgresSessionStore extends SessionStore {
+  private readonly logger = new Logger('PostgresSessionStore');
+  private readonly sql: PostgresSessionSql;
+  private readonly now: () => number;
+  private readonly ownsPool: boolean;
+  private pool: Promise<Pool> | undefined;
+  private tableReady: Promise<void> | undefined;
+  private tableCreated = false;
+  private timer: NodeJS.Timeout | undefined;
+  private cleanup: Promise<number> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: PostgresSessionStoreOptions = {}) {
+    super();
+    this.sql = new PostgresSessionSql(options.schema ?? 'public', options.table ?? 'sessions');
+    this.now = options.now ?? Date.now;
+    if (options.pool && (options.connectionString || options.poolConfig)) {
+      throw new Error('PostgresSessionStore: give either pool or connectionString/poolConfig');
+    }
+    this.ownsPool = options.pool === undefined;
+    if (options.pool) this.pool = Promise.resolve(options.pool);
+    const interval = options.cleanupIntervalMs ?? 60_000;
+    if (!Number.isFinite(interval) || interval < 0) {
+      throw new Error('PostgresSessionStore: cleanupIntervalMs must be 0 or a positive number');
+    }
+    if (interval > 0) {
+      this.timer = setInterval(() => void this.cleanupInBackground(), interval);
+      this.timer.unref();
+    }
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    const { rows } = await this.run<SessionRow>(this.sql.get, [id, this.now()]);
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      metadata: {
+        createdAt: Number(row.created_at),
+        lastSeenAt: Number(row.last_seen_at),
+        idleExpiresAt: Number(row.idle_expires_at),
+        absoluteExpiresAt:
+          row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
+      },
+      data: row.data,
+      revisions: row.revisions,
+    };
+  }
+
+  async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
+    const { metadata } = write;
+    const times = [
+      metadata.createdAt,
+      metadata.lastSeenAt,
+      metadata.idleExpiresAt,
+      metadata.absoluteExpiresAt,
+      expiresAt(metadata),
+    ];
+    if (write.mode === 'create') {
+      // Nothing exists under a fresh id, so every expected revision must be 0.
+      const moved = movedNamespaces({}, write.expectRevisions);
+      if (moved.length > 0) return { status: 'conflict', namespaces: moved };
+      const revisions = Object.fromEntries(Object.keys(write.set).map((key) => [key, 1]));
+      await this.run(this.sql.insert, [
+        id,
+        JSON.stringify(write.set),
+        JSON.stringify(revisions),
+        ...times,
+      ]);
+      return { status: 'ok' };
+    }
+    const values = [
+      id,
+      this.now(),
+      JSON.stringify(write.set),
+      write.remove,
+      JSON.stringify(write.expectRevisions ?? {}),
+      ...times,
+    ];
+    // One round trip answers ok, missing or conflict. Only if a concurrent writer changed the
+    // row between the statement's two parts without leaving a visible conflict (a race the
+    // statement's row lock makes very unlikely) is it sent again; nothing was written then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { rows } = await this.run<UpdateRow>(this.sql.update, values);
+      const row = rows[0];
+      if (row?.written) return { status: 'ok' };
+      if (!row?.revisions) return { status: 'missing' };
+      const moved = movedNamespaces(row.revisions, write.expectRevisions);
+      if (moved.length > 0) return { status: 'conflict', namespaces: moved };
+    }
+    throw new Error(`PostgresSessionStore: the write to session kept racing; try again`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.run(this.sql.destroy, [id]);
+  }
+
+  async touch(id: string, touch: SessionTouch): Promise<void> {
+    await this.run(this.sql.touch, [id, this.now(), touch.lastSeenAt, touch.idleExpiresAt]);
+  }
+
+  /**
+   * Takes the lock row, polling with a growing pause until `waitMs` has passed. Lock lifetimes
+   * are measured on the database server's clock, which every process shares.
+   */
+  override async acquireLock(
+    id: string,
+    { ttlMs, waitMs }: SessionLockRequest,
+  ): Promise<string | null> {
+    const token = randomUUID();
+    const deadline = Date.now() + waitMs;
+    let pause = LOCK_POLL_MIN_MS;
+    for (;;) {
+      const { rowCount } = await this.run(this.sql.acquireLock, [id, token, ttlMs]);
+      if (rowCount === 1) return token;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.closed) return null;
+      // Jitter, so that waiters woken together do not all retry in the same instant.
+      await sleep(Math.min(remaining, pause * (0.5 + Math.random())));
+      pause = Math.min(pause * 2, LOCK_POLL_MAX_MS);
+    }
+  }
+
+  override async releaseLock(id: string, token: string): Promise<void> {
+    await this.run(this.sql.releaseLock, [id, token]);
+  }
+
+  /**
+   * Delete every session whose expiry has passed (and every lock past its lifetime); returns the
+   * number of sessions deleted. Runs on the background timer; callable by hand (tests, cron).
+   */
+  async deleteExpired(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const { rowCount } = await this.run(this.sql.deleteExpired, [this.now(), CLEANUP_BATCH]);
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < CLEANUP_BATCH || this.closed) break;
+    }
+    if (!this.closed) await this.run(this.sql.deleteExpiredLocks, []);
+    return deleted;
+  }
+
+  /** Stops the cleanup timer and ends the pool if the store created it (never one passed in). */
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await super.close();
+    await this.cleanup?.catch(() => undefined);
+    if (this.ownsPool && this.pool) {
+      const pool = await this.pool.catch(() => undefined);
+      await pool?.end();
+    }
+  }
+
+  private async cleanupInBackground(): Promise<void> {
+    // Only once this process has used the table: a timer should not be what creates it.
+    if (this.cleanup || this.closed || !this.tableCreated) return;
+    this.cleanup = this.deleteExpired();
+    try {
+      await this.cleanup;
+    } catch (error) {
+      this.logger.warn(`deleting expired sessions failed: ${describe(error)}`);
+    } finally {
+      this.cleanup = undefined;
+    }
+  }
+
+  /** One statement, after the table exists; any error rejects. */
+  private async run<Row extends QueryResultRow>(statement: NamedStatement, values: unknown[]) {
+    if (this.closed) throw new Error('PostgresSessionStore: the store is closed');
+    await this.ensureTable();
+    const pool = await this.getPool();
+    try {
+      return await pool.query<Row>({ name: statement.name, text: statement.text, values });
+    } catch (error) {
+      if (isPgError(error, UNDEFINED_TABLE)) this.forgetTable();
+      throw error;
+    }
+  }
+
+  /**
+   * Creates the tables once. Concurrent first calls share one attempt; a failed attempt is
+   * forgotten so the next call tries again.
+   */
+  private ensureTable(): Promise<void> {
+    this.tableReady ??= this.createTable().then(
+      () => {
+        this.tableCreated = true;
+      },
+      (error: unknown) => {
+        this.tableReady = undefined;
+        throw error;
+      },
+    );
+    return this.tableReady;
+  }
+
+  private async createTable(): Promise<void> {
+    const pool = await this.getPool();
+    const { rows } = await pool.query<{ ready: boolean }>(this.sql.exists);
+    if (!rows[0]?.ready) await pool.query(this.sql.ddl);
+  }
+
+  private forgetTable(): void {
+    this.tableReady = undefined;
+    this.tableCreated = false;
+  }
+
+  private getPool(): Promise<Pool> {
+    this.pool ??= this.createPool().catch((error: unknown) => {
+      this.pool = undefined;
+      throw error;
+    });
+    return this.pool;
+  }
+
+  private async createPool(): Promise<Pool> {
+    // Loaded only here, so that applications without pg can import the package.
+    const { Pool } = await import('pg');
+    const { connectionString, poolConfig } = this.options;
+    const pool = new Pool({
+      connectionTimeoutMillis: 2_000,
+      statement_timeout: 1_500,
+      query_timeout: 2_000,
+      keepAlive: true,
+      fallback_application_name: 'nestjs-typed-session',
+      ...poolConfig,
+      ...(connectionString === undefined ? {} : { connectionString }),
+    });
+    // An idle client whose connection dies emits 'error' on the pool; unheard, that would crash
+    // the process. The pool has already discarded the client, so logging is all there is to do.
+    pool.on('error', (error) => {
+      this.logger.warn(`an idle PostgreSQL connection failed: ${describe(error)}`);
+    });
+    return pool;
+  }
+}
+
+function movedNamespaces(
+  current: Record<string, number>,
+  expected: Record<string, number> | undefined,
+): string[] {
+  if (!expected) return [];
+  return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
+}
+
+function isPgError(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
