@@ -6,6 +6,7 @@ import {
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
+  movedNamespaces,
 } from './session-record.js';
 import { callbackPromise } from './callback-promise.js';
 import {
@@ -144,12 +145,4 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     );
     await callbackPromise((callback) => this.store.set(id, session, callback), this.timeoutMs);
   }
-}
-
-function movedNamespaces(
-  current: Record<string, number>,
-  expected: Record<string, number> | undefined,
-): string[] {
-  if (!expected) return [];
-  return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
 }

@@ -7,6 +7,7 @@ import {
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
+  movedNamespaces,
 } from './session-record.js';
 import { ExpiryWheel } from './expiry-wheel.js';
 
@@ -79,7 +80,7 @@ export class MemorySessionStore extends SessionStore {
       // A create writes a whole new record, replacing anything left under the id.
       entry = { metadata: write.metadata, data: {}, revisions: {} };
     }
-    const moved = conflicts(entry.revisions, write.expectRevisions);
+    const moved = movedNamespaces(entry.revisions, write.expectRevisions);
     if (moved.length > 0) return Promise.resolve({ status: 'conflict', namespaces: moved });
     for (const [key, text] of Object.entries(write.set)) {
       entry.data[key] = text;
@@ -183,12 +184,4 @@ export class MemorySessionStore extends SessionStore {
     this.entries.delete(id);
     this.wheel.forget(id);
   }
-}
-
-function conflicts(
-  current: Record<string, number>,
-  expected: Record<string, number> | undefined,
-): string[] {
-  if (!expected) return [];
-  return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
 }

@@ -9,6 +9,7 @@ import {
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
+  movedNamespaces,
 } from './session-record.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
@@ -307,14 +308,6 @@ export class PostgresSessionStore extends SessionStore {
     });
     return pool;
   }
-}
-
-function movedNamespaces(
-  current: Record<string, number>,
-  expected: Record<string, number> | undefined,
-): string[] {
-  if (!expected) return [];
-  return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
 }
 
 function isPgError(error: unknown, code: string): boolean {

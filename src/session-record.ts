@@ -80,3 +80,15 @@ export function expiresAt(metadata: SessionMetadata): number {
 export function isExpired(metadata: SessionMetadata, now: number): boolean {
   return now >= expiresAt(metadata);
 }
+
+/**
+ * The namespaces of an optimistic check (`expectRevisions`) whose revision in the store is no
+ * longer the one the request loaded; empty when the write may go ahead.
+ */
+export function movedNamespaces(
+  current: Record<string, number>,
+  expected: Record<string, number> | undefined,
+): string[] {
+  if (!expected) return [];
+  return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
+}
