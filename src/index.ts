@@ -45,6 +45,7 @@ export { SessionStore } from './session-store.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
 export {
   PostgresSessionStore,
+  type PostgresPool,
   type PostgresSessionStoreOptions,
 } from './postgres-session-store.js';
 export {
@@ -54,3 +55,6 @@ export {
   type ExpressSessionLike,
   type ExpressSessionCookieLike,
 } from './express-session-store-adapter.js';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
+export type { RedisClient, RedisConnectionOptions, RedisEndpoint } from './redis-options.js';
+export { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Pool, PoolConfig, QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import { SessionStore } from './session-store.js';
 import {
   expiresAt,
@@ -13,21 +13,31 @@ import {
 } from './session-record.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
+/**
+ * What the store needs of a `pg.Pool`; any `pg.Pool` fits. Declared here rather than imported
+ * from pg so that the package's type declarations work for apps that do not install pg.
+ */
+export interface PostgresPool {
+  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(text: string): Promise<{ rows: unknown[] }>;
+}
+
 export interface PostgresSessionStoreOptions {
   /**
    * A pool you own: the store only queries it, and `close()` leaves it open. Give it an
    * `'error'` listener and timeouts of your own. Without it the store creates (and owns) a pool
    * from `connectionString` / `poolConfig`.
    */
-  pool?: Pool;
+  pool?: PostgresPool;
   /** For the pool the store creates. */
   connectionString?: string;
   /**
-   * For the pool the store creates. Defaults added unless you set them: a 2 s connection
+   * pg `PoolConfig` for the pool the store creates (typed loosely so the declarations do not need
+   * pg; passed to it as it is). Defaults added unless you set them: a 2 s connection
    * timeout, a 1.5 s statement timeout and a 2 s query timeout (a dead server makes calls fail
    * fast instead of hanging), TCP keep-alive, and `nestjs-typed-session` as the application name.
    */
-  poolConfig?: PoolConfig;
+  poolConfig?: object;
   /** Default `'public'`. Must exist. */
   schema?: string;
   /** Default `'sessions'`; locks go in `<table>_locks`. Both are created on first use. */
@@ -91,7 +101,8 @@ export class PostgresSessionStore extends SessionStore {
       throw new Error('PostgresSessionStore: give either pool or connectionString/poolConfig');
     }
     this.ownsPool = options.pool === undefined;
-    if (options.pool) this.pool = Promise.resolve(options.pool);
+    // Typed structurally in the options (no pg in the declarations); it is a pg Pool.
+    if (options.pool) this.pool = Promise.resolve(options.pool as unknown as Pool);
     const interval = options.cleanupIntervalMs ?? 60_000;
     if (!Number.isFinite(interval) || interval < 0) {
       throw new Error('PostgresSessionStore: cleanupIntervalMs must be 0 or a positive number');

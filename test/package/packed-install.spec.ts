@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -57,6 +57,13 @@ describe('the packed package in an app outside the repo', () => {
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
+  it('is installed without its optional peers (pg, ioredis, Fastify)', () => {
+    // So the type-check and the boot below prove that neither needs them.
+    for (const optional of ['pg', 'ioredis', '@nestjs/platform-fastify']) {
+      expect(existsSync(join(app, 'node_modules', optional))).toBe(false);
+    }
+  });
+
   it('ships ESM with type declarations behind an exports map', () => {
     const installed = JSON.parse(
       readFileSync(join(app, 'node_modules/nestjs-typed-session/package.json'), 'utf8'),
@@ -71,7 +78,8 @@ describe('the packed package in an app outside the repo', () => {
   it('type-checks a TypeScript consumer against the shipped declarations', () => {
     writeFileSync(
       join(app, 'consumer.ts'),
-      `import { SessionModule, SessionHandle, MemorySessionStore, type SessionModuleOptions } from 'nestjs-typed-session';
+      `import { SessionModule, SessionHandle, MemorySessionStore, RedisSessionStore, PostgresSessionStore, type SessionModuleOptions } from 'nestjs-typed-session';
+export const stores = [RedisSessionStore, PostgresSessionStore];
 const options: SessionModuleOptions = { secret: 'x'.repeat(32), store: new MemorySessionStore() };
 export const mod = SessionModule.forRoot(options);
 export function use(session: SessionHandle): number | undefined { return session.get<number>('n'); }

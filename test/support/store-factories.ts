@@ -1,6 +1,13 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { MemorySessionStore, PostgresSessionStore, type SessionStore } from '../../src/index.js';
-import { DATABASE_URL } from './servers.js';
+import {
+  MemorySessionStore,
+  PostgresSessionStore,
+  RedisSessionStore,
+  type SessionStore,
+} from '../../src/index.js';
+import { deleteKeys } from '../redis/support/redis-keys.js';
+import { DATABASE_URL, REDIS_URL } from './servers.js';
 
 /** A store under test: how to make one, and how to remove what it left behind. */
 export interface StoreFactory {
@@ -30,6 +37,22 @@ export function postgresStore(): StoreFactory {
         await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_locks"`);
       } finally {
         await pool.end();
+      }
+    },
+  };
+}
+
+export function redisStore(): StoreFactory {
+  const prefix = `e2e:${process.pid}:${Date.now().toString(36)}:`;
+  return {
+    name: 'redis',
+    create: async () => new RedisSessionStore({ url: REDIS_URL, prefix }),
+    cleanup: async () => {
+      const client = new Redis(REDIS_URL);
+      try {
+        await deleteKeys(client, prefix);
+      } finally {
+        client.disconnect();
       }
     },
   };

@@ -1,0 +1,132 @@
+import type { Logger } from '@nestjs/common';
+import type { RedisConnectionOptions } from './redis-options.js';
+// Types only: erased at build time, so the package loads without ioredis installed.
+import type {
+  Cluster,
+  ClusterNode,
+  ClusterOptions,
+  RedisOptions,
+  Redis,
+  SentinelAddress,
+} from 'ioredis';
+
+/** How the store sees a client: the default reply mapping, which it also uses for its own. */
+export type StoreClient = Redis | Cluster;
+
+/** How long an owned client may take to (re)connect before a call rejects. */
+export const READY_TIMEOUT_MS = 1_000;
+
+/**
+ * Defaults for clients the store opens, so that a dead server makes calls reject in about a
+ * second instead of queueing them forever, while the client keeps reconnecting on its own.
+ */
+const FAIL_FAST: RedisOptions = {
+  connectTimeout: 1_000,
+  // A server that accepts the connection but never answers.
+  commandTimeout: 1_500,
+  maxRetriesPerRequest: 1,
+  // Reconnect forever, at most a second apart, so a restarted server is found quickly.
+  retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+};
+
+/**
+ * Open a client the store will own. ioredis is loaded here, on first use, because it is an
+ * optional peer dependency: only users of this store need it installed.
+ */
+export async function openRedisClient(
+  options: RedisConnectionOptions,
+  logger: Logger,
+): Promise<StoreClient> {
+  const ioredis = await loadIoredis();
+  let client: StoreClient;
+  // The public options are typed without ioredis (see redis-options.ts); they are its own.
+  const clusterOptions = options.clusterOptions as ClusterOptions | undefined;
+  if (options.clusterNodes) {
+    client = new ioredis.Cluster(options.clusterNodes as ClusterNode[], {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+      ...clusterOptions,
+      // Node connections keep their offline queue: the cluster opens them lazily.
+      redisOptions: { ...FAIL_FAST, ...clusterOptions?.redisOptions },
+    });
+  } else {
+    const base: RedisOptions = { ...FAIL_FAST, enableOfflineQueue: false };
+    if (options.sentinels) {
+      base.sentinels = options.sentinels as Array<Partial<SentinelAddress>>;
+      base.name = options.sentinelName;
+    }
+    const settings = { ...base, ...(options.redisOptions as RedisOptions | undefined) };
+    client = options.url ? new ioredis.Redis(options.url, settings) : new ioredis.Redis(settings);
+  }
+  reportErrors(client, logger);
+  return client;
+}
+
+/**
+ * Wait until an owned client is ready, up to `timeoutMs`. Its offline queue is off, so a call
+ * made while it (re)connects would fail at once; this gives a brief outage a chance to heal and
+ * still bounds how long a call can wait.
+ */
+export async function whenReady(client: StoreClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'end') throw new Error('Redis session store: the connection is closed');
+  // `lazyConnect` in the caller's options: connect now (failures surface as the timeout below).
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(
+        new Error(`Redis session store: not connected (${client.status}) after ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+    timer.unref();
+    client.once('ready', onReady);
+  });
+}
+
+/** Close an owned client: politely when it is connected, at once otherwise. */
+export async function closeRedisClient(client: StoreClient): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // Fall through: the connection went away meanwhile.
+    }
+  }
+  client.disconnect();
+}
+
+/**
+ * An owned client must never emit an unhandled 'error' (that would crash the process). Failures
+ * already reject the calls that hit them; here they are only logged, once per outage.
+ */
+function reportErrors(client: StoreClient, logger: Logger): void {
+  let reported = false;
+  client.on('error', (error: Error) => {
+    if (reported) return;
+    reported = true;
+    logger.warn(`Redis connection error: ${error.message}; reconnecting`);
+  });
+  client.on('ready', () => {
+    if (reported) logger.log('Redis connection is back');
+    reported = false;
+  });
+}
+
+async function loadIoredis() {
+  try {
+    const { Redis, Cluster } = await import('ioredis');
+    return { Redis, Cluster };
+  } catch (error) {
+    throw new Error(
+      `RedisSessionStore needs the 'ioredis' package (npm install ioredis): ${String(error)}`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { SessionStore } from './session-store.js';
+import {
+  isExpired,
+  type SessionLockRequest,
+  type SessionTouch,
+  type SessionWrite,
+  type SessionWriteResult,
+  type StoredSession,
+} from './session-record.js';
+import {
+  closeRedisClient,
+  openRedisClient,
+  READY_TIMEOUT_MS,
+  whenReady,
+  type StoreClient,
+} from './redis-connection.js';
+import type { RedisClient, RedisConnectionOptions } from './redis-options.js';
+import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
+import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
+import {
+  COMMIT_COMMAND,
+  COMMIT_SCRIPT,
+  RELEASE_LOCK_COMMAND,
+  RELEASE_LOCK_SCRIPT,
+  TOUCH_COMMAND,
+  TOUCH_SCRIPT,
+} from './redis-session-scripts.js';
+
+export interface RedisSessionStoreOptions extends RedisConnectionOptions {
+  /**
+   * An ioredis client you own (standalone, Sentinel or Cluster). The store defines its scripts on
+   * it and uses it as configured; `close()` leaves it open. Without it, the store opens its own
+   * client from the connection options (`url`, `redisOptions`, `sentinels`, `clusterNodes`), with
+   * fail-fast defaults, and closes it in `close()`.
+   */
+  client?: RedisClient;
+  /** Prefix of every key the store writes. Default `'sess:'`. */
+  prefix?: string;
+  /** The clock, in epoch ms, used for the expiry kept in the record. Default `Date.now`. */
+  now?: () => number;
+  /** How namespace text is stored; see `RedisSessionSerializer`. Default: the JSON text as is. */
+  serializer?: RedisSessionSerializer;
+}
+
+/** The scripts, as ioredis `defineCommand` adds them to a client. */
+interface ScriptedClient {
+  [COMMIT_COMMAND](key: string, ...args: string[]): Promise<string[]>;
+  [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number>;
+  [RELEASE_LOCK_COMMAND](key: string, token: string): Promise<number>;
+}
+
+type ReadyClient = StoreClient & ScriptedClient;
+
+/** Lock polling: first retry after this many ms, growing by half each time up to the cap. */
+const LOCK_POLL_FIRST_MS = 10;
+const LOCK_POLL_MAX_MS = 100;
+
+/**
+ * Sessions in Redis: one hash per session (one field per namespace, see `redis-session-hash.ts`),
+ * so a commit writes only the namespaces that changed. Every call is one round trip: a read is
+ * `HGETALL`, a commit and a touch are each one Lua script that also moves the key's TTL to the
+ * earlier of the idle and absolute expiry. Works with standalone Redis, Sentinel and Cluster (a
+ * session's keys share a hash tag). Locks are `SET NX PX` keys, released by compare-and-delete.
+ *
+ * ioredis is an optional peer dependency, loaded only when a store without `client` first needs
+ * its connection.
+ */
+export class RedisSessionStore extends SessionStore {
+  private readonly logger = new Logger('RedisSessionStore');
+  private readonly prefix: string;
+  private readonly now: () => number;
+  private readonly serializer: RedisSessionSerializer;
+  /** Set when the store opened the client itself and so must close it. */
+  private readonly owned: boolean;
+  private client: Promise<ReadyClient> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: RedisSessionStoreOptions = {}) {
+    super();
+    this.prefix = options.prefix ?? 'sess:';
+    this.now = options.now ?? Date.now;
+    this.serializer = options.serializer ?? jsonTextSerializer;
+    this.owned = options.client === undefined;
+    const ways = ['client', 'url', 'sentinels', 'clusterNodes'].filter(
+      (way) => options[way as keyof RedisSessionStoreOptions] !== undefined,
+    );
+    if (ways.length > 1) {
+      throw new Error(`RedisSessionStore: give only one of ${ways.join(', ')}`);
+    }
+    if (options.sentinels && !options.sentinelName) {
+      throw new Error('RedisSessionStore: sentinels need sentinelName (the master group name)');
+    }
+    if (options.client) this.client = Promise.resolve(withScripts(options.client));
+  }
+
+  async get(id: string): Promise<StoredSession | null> {
+    const client = await this.connection();
+    const fields = await client.hgetall(sessionKey(this.prefix, id));
+    const session = readSessionHash(fields, this.serializer);
+    if (!session || isExpired(session.metadata, this.now())) return null;
+    return session;
+  }
+
+  async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
+    const { metadata } = write;
+    assertTimes(metadata.createdAt, metadata.lastSeenAt, metadata.idleExpiresAt);
+    if (metadata.absoluteExpiresAt !== null) assertTimes(metadata.absoluteExpiresAt);
+    const client = await this.connection();
+    const setEntries = Object.entries(write.set);
+    const expectEntries = Object.entries(write.expectRevisions ?? {});
+    const args = [
+      write.mode,
+      String(this.now()),
+      String(metadata.createdAt),
+      String(metadata.lastSeenAt),
+      String(metadata.idleExpiresAt),
+      metadata.absoluteExpiresAt === null ? '' : String(metadata.absoluteExpiresAt),
+      String(setEntries.length),
+      String(write.remove.length),
+      String(expectEntries.length),
+      ...setEntries.flatMap(([namespace, text]) => [namespace, this.serializer.encode(text)]),
+      ...write.remove,
+      ...expectEntries.flatMap(([namespace, revision]) => [namespace, String(revision)]),
+    ];
+    const [status, ...namespaces] = await client[COMMIT_COMMAND](
+      sessionKey(this.prefix, id),
+      ...args,
+    );
+    if (status === 'ok') return { status: 'ok' };
+    if (status === 'missing') return { status: 'missing' };
+    return { status: 'conflict', namespaces };
+  }
+
+  async destroy(id: string): Promise<void> {
+    const client = await this.connection();
+    // One slot (the hash tag), so one command even on a cluster.
+    await client.del(sessionKey(this.prefix, id), lockKey(this.prefix, id));
+  }
+
+  async touch(id: string, touch: SessionTouch): Promise<void> {
+    assertTimes(touch.lastSeenAt, touch.idleExpiresAt);
+    const client = await this.connection();
+    await client[TOUCH_COMMAND](
+      sessionKey(this.prefix, id),
+      String(this.now()),
+      String(touch.lastSeenAt),
+      String(touch.idleExpiresAt),
+    );
+  }
+
+  override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
+    const client = await this.connection();
+    const key = lockKey(this.prefix, id);
+    const token = randomUUID();
+    const deadline = Date.now() + request.waitMs;
+    const ttl = Math.max(1, Math.ceil(request.ttlMs));
+    let pause = LOCK_POLL_FIRST_MS;
+    for (;;) {
+      if ((await client.set(key, token, 'PX', ttl, 'NX')) === 'OK') return token;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      await sleep(Math.min(pause, remaining));
+      pause = Math.min(pause * 1.5, LOCK_POLL_MAX_MS);
+    }
+  }
+
+  override async releaseLock(id: string, token: string): Promise<void> {
+    const client = await this.connection();
+    await client[RELEASE_LOCK_COMMAND](lockKey(this.prefix, id), token);
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    const opening = this.client;
+    this.client = undefined;
+    if (this.owned && opening) {
+      const client = await opening.catch(() => undefined);
+      if (client) await closeRedisClient(client);
+    }
+    await super.close();
+  }
+
+  /** The client, opened on first use when the store owns it, and ready for a command. */
+  private async connection(): Promise<ReadyClient> {
+    if (this.closed) throw new Error('RedisSessionStore: the store is closed');
+    if (!this.client) {
+      const opening = openRedisClient(this.options, this.logger).then(withScripts);
+      // A failed open (ioredis missing) is retried on the next call rather than cached.
+      opening.catch(() => {
+        if (this.client === opening) this.client = undefined;
+      });
+      this.client = opening;
+    }
+    const client = await this.client;
+    if (this.owned) await whenReady(client, READY_TIMEOUT_MS);
+    return client;
+  }
+}
+
+/** Define the store's scripts on a client (once; every store defines the same ones). */
+function withScripts(client: RedisClient): ReadyClient {
+  // Either reply mapping will do: HGETALL answers an object and the scripts arrays in both.
+  const scripted = client as unknown as ReadyClient;
+  if (typeof scripted[COMMIT_COMMAND] !== 'function') {
+    scripted.defineCommand(COMMIT_COMMAND, { lua: COMMIT_SCRIPT, numberOfKeys: 1 });
+    scripted.defineCommand(TOUCH_COMMAND, { lua: TOUCH_SCRIPT, numberOfKeys: 1 });
+    scripted.defineCommand(RELEASE_LOCK_COMMAND, { lua: RELEASE_LOCK_SCRIPT, numberOfKeys: 1 });
+  }
+  return scripted;
+}
+
+/** Times go to Lua as text: an `Infinity` or `NaN` there would fail obscurely on the server. */
+function assertTimes(...times: number[]): void {
+  for (const time of times) {
+    if (!Number.isFinite(time)) {
+      throw new TypeError(`RedisSessionStore: times must be finite epoch ms, got ${time}`);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+} from '../../src/memory-session-store.js';
+import type { SessionMetadata } from '../../src/session-record.js';
+import { TestClock } from '../conformance/test-clock.js';
+
+// What only the memory store does: its bound, its sweep, value isolation and its timer.
+describe('MemorySessionStore', () => {
+  const clock = new TestClock();
+  const stores: MemorySessionStore[] = [];
+  const open = (options: MemorySessionStoreOptions = {}) => {
+    const store = new MemorySessionStore({ now: clock.now, ...options });
+    stores.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    clock.set(Date.now());
+  });
+
+  const metadata = (lifeMs = 60_000): SessionMetadata => ({
+    createdAt: clock.now(),
+    lastSeenAt: clock.now(),
+    idleExpiresAt: clock.now() + lifeMs,
+    absoluteExpiresAt: null,
+  });
+  const create = (store: MemorySessionStore, id: string, lifeMs?: number) =>
+    store.set(id, {
+      mode: 'create',
+      metadata: metadata(lifeMs),
+      set: { id: `"${id}"` },
+      remove: [],
+    });
+
+  describe('bound', () => {
+    it('evicts the least recently used session past maxSessions, counting a read as use', async () => {
+      const store = open({ maxSessions: 3 });
+      for (const id of ['a', 'b', 'c']) await create(store, id);
+      await store.get('a'); // now b is the least recently used
+      await create(store, 'd');
+      expect(store.size).toBe(3);
+      expect(await store.get('b')).toBeNull();
+      for (const id of ['a', 'c', 'd']) expect(await store.get(id)).not.toBeNull();
+    });
+
+    it('counts a write and a touch as use too', async () => {
+      const store = open({ maxSessions: 2 });
+      await create(store, 'a');
+      await create(store, 'b');
+      await store.touch('a', { lastSeenAt: clock.now(), idleExpiresAt: clock.now() + 60_000 });
+      await create(store, 'c'); // b goes
+      expect(await store.get('b')).toBeNull();
+      await store.set('a', { mode: 'update', metadata: metadata(), set: { x: '1' }, remove: [] });
+      await create(store, 'd'); // c goes
+      expect(await store.get('c')).toBeNull();
+      expect(await store.get('a')).not.toBeNull();
+      expect(await store.get('d')).not.toBeNull();
+    });
+
+    it('refuses a maxSessions that is not a positive integer', () => {
+      expect(() => open({ maxSessions: 0 })).toThrow(/maxSessions/);
+      expect(() => open({ maxSessions: 1.5 })).toThrow(/maxSessions/);
+    });
+  });
+
+  describe('sweep', () => {
+    it('removes the expired sessions and leaves the live ones alone', async () => {
+      const store = open();
+      const expired = Array.from({ length: 50 }, () => randomUUID());
+      const live = Array.from({ length: 50 }, () => randomUUID());
+      for (const id of expired) await create(store, id, 1_000);
+      for (const id of live) await create(store, id, 60_000);
+      const touched = expired[0]!;
+      await store.touch(touched, { lastSeenAt: clock.now(), idleExpiresAt: clock.now() + 60_000 });
+      const before = await store.get(live[0]!);
+
+      clock.advance(5_000);
+      expect(await store.sweep()).toBe(49);
+      expect(store.size).toBe(51);
+      for (const id of [...live, touched]) expect(await store.get(id)).not.toBeNull();
+      expect(await store.get(live[0]!)).toEqual(before);
+    });
+
+    it('sweeps many sessions in slices without losing any', async () => {
+      const store = open();
+      for (let i = 0; i < 12_000; i++) await create(store, `s${i}`, 1_000 + (i % 3) * 1_000);
+      clock.advance(10_000);
+      expect(await store.sweep()).toBe(12_000);
+      expect(store.size).toBe(0);
+    });
+
+    it('runs on its own every sweepIntervalMs', async () => {
+      const store = open({ sweepIntervalMs: 20 });
+      await create(store, 'short', 1_000);
+      clock.advance(3_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(store.size).toBe(0);
+    });
+  });
+
+  describe('isolation', () => {
+    it('hands out copies: changing what get returned changes nothing in the store', async () => {
+      const store = open();
+      await create(store, 'a');
+      const first = (await store.get('a'))!;
+      const snapshot = structuredClone(first);
+      first.data.id = '"changed"';
+      first.data.extra = '1';
+      first.metadata.idleExpiresAt = 0;
+      first.revisions.id = 99;
+      expect(await store.get('a')).toEqual(snapshot);
+    });
+
+    it('keeps its own copy of what it was given to write', async () => {
+      const store = open();
+      const write = { mode: 'create' as const, metadata: metadata(), set: { a: '1' }, remove: [] };
+      await store.set('a', write);
+      const snapshot = structuredClone(await store.get('a'));
+      write.set.a = '2';
+      write.metadata.idleExpiresAt = 0;
+      expect(await store.get('a')).toEqual(snapshot);
+    });
+  });
+
+  describe('timer', () => {
+    const timerOf = (store: MemorySessionStore) =>
+      (store as unknown as { timer: NodeJS.Timeout | undefined }).timer;
+
+    it('never holds the process open', () => {
+      const timer = timerOf(open());
+      expect(timer).toBeDefined();
+      expect(timer!.hasRef()).toBe(false);
+    });
+
+    it('stops when the store is closed', async () => {
+      const store = open({ sweepIntervalMs: 20 });
+      await store.close();
+      expect(timerOf(store)).toBeUndefined();
+      await create(store, 'short', 1_000);
+      clock.advance(3_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(store.size).toBe(1); // nothing swept it
+    });
+  });
+});
