@@ -7,10 +7,10 @@ import { createSessionStore } from './session-store.factory.js';
 @Module({
   imports: [
     SessionModule.forRootAsync({
-      useFactory: async () => ({
+      useFactory: () => ({
         // Never ship a default secret: this one is only for trying the sample locally.
         secret: process.env.SESSION_SECRET ?? 'sample-only-secret-change-me-0123456789',
-        store: await createSessionStore(),
+        store: createSessionStore(),
         cookie: { secure: 'auto' },
       }),
     }),
