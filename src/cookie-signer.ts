@@ -12,8 +12,17 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  */
 export class CookieSigner {
   private readonly secrets: string[];
+  /**
+   * Signed values already verified, and their ids: the same cookie arrives on every request of
+   * a session, and an HMAC per request is the largest cost of a request that never reads its
+   * session. Only values that passed are kept, bounded, oldest first out.
+   */
+  private readonly verified = new Map<string, string>();
 
-  constructor(secrets: string[]) {
+  constructor(
+    secrets: string[],
+    private readonly verifiedLimit = 10_000,
+  ) {
     this.secrets = secrets;
   }
 
@@ -28,6 +37,19 @@ export class CookieSigner {
    */
   unsign(value: string): string | null {
     if (value.length !== SIGNED_LENGTH || value[SESSION_ID_LENGTH] !== '.') return null;
+    const known = this.verified.get(value);
+    if (known !== undefined) return known;
+    const id = this.verify(value);
+    if (id !== null) {
+      if (this.verified.size >= this.verifiedLimit) {
+        this.verified.delete(this.verified.keys().next().value as string);
+      }
+      this.verified.set(value, id);
+    }
+    return id;
+  }
+
+  private verify(value: string): string | null {
     const id = value.slice(0, SESSION_ID_LENGTH);
     const signature = value.slice(SESSION_ID_LENGTH + 1);
     if (!BASE64URL.test(id) || !BASE64URL.test(signature)) return null;

@@ -23,6 +23,11 @@ interface Slot {
   schema?: SessionSchemaDefinition;
   /** Written at commit even if its text equals `clean` (a reset or a migration). */
   forceWrite: boolean;
+  /**
+   * Whether `value` holds the stored text's value yet. Parsing waits until something needs the
+   * value, so a typed read can take a cached instance instead; an unparsed slot is unchanged.
+   */
+  parsed: boolean;
 }
 
 /** What a commit would write, as found by comparing every slot with what was loaded. */
@@ -159,15 +164,18 @@ export class RequestSession extends SessionHandle {
       if (!key.startsWith(RESERVED_KEY_PREFIX)) keys.add(key);
     }
     for (const key of this.slots.keys()) keys.add(key);
-    return [...keys].filter((key) => this.slot(key).value !== undefined);
+    return [...keys].filter((key) => {
+      const slot = this.slots.get(key);
+      return slot === undefined || !slot.parsed || slot.value !== undefined;
+    });
   }
 
   async load<T extends object>(type: SessionSchemaClass<T>): Promise<T> {
     const schema = schemaOf(type);
     if (!schema) throw new TypeError(`${type?.name ?? String(type)} is not a @SessionSchema class`);
     await this.ready();
-    const slot = this.slot(schema.key);
-    if (slot.value instanceof type) return slot.value;
+    const slot = this.unparsedSlot(schema.key);
+    if (slot.parsed && slot.value instanceof type) return slot.value;
     await this.engine.materialize(this, slot, schema);
     return slot.value as T;
   }
@@ -215,6 +223,10 @@ export class RequestSession extends SessionHandle {
       }
     }
     for (const [key, slot] of this.slots) {
+      if (!slot.parsed) {
+        if (all && slot.stored !== undefined) change.set[key] = slot.stored;
+        continue;
+      }
       if (slot.value === undefined) {
         if (slot.stored !== undefined) {
           change.remove.push(key);
@@ -250,7 +262,11 @@ export class RequestSession extends SessionHandle {
     this.record = { metadata, data, revisions };
     for (const [key, slot] of this.slots) {
       slot.stored = data[key];
-      slot.clean = slot.value === undefined ? undefined : JSON.stringify(slot.value);
+      if (slot.parsed) {
+        slot.clean = slot.value === undefined ? undefined : JSON.stringify(slot.value);
+      } else {
+        slot.clean = slot.stored;
+      }
       slot.forceWrite = false;
     }
     this.currentId = id;
@@ -266,22 +282,39 @@ export class RequestSession extends SessionHandle {
     this.touchRequested = false;
   }
 
-  /** A slot for `key`, parsing its stored text on first use. */
+  /** A slot for `key`, its stored text parsed. */
   slot(key: string): Slot {
+    const slot = this.unparsedSlot(key);
+    if (!slot.parsed) this.parse(key, slot);
+    return slot;
+  }
+
+  /** A slot for `key`, its stored text not parsed yet (see `Slot.parsed`). */
+  unparsedSlot(key: string): Slot {
     this.assertLoaded();
     let slot = this.slots.get(key);
     if (slot) return slot;
     const stored = this.record?.data[key];
-    slot = { stored, clean: stored, value: undefined, forceWrite: false };
-    if (stored !== undefined) {
-      try {
-        slot.value = JSON.parse(stored) as unknown;
-      } catch {
-        this.engine.warn(`session ${this.id}: stored value of "${key}" is not JSON; dropped`);
-      }
-    }
+    slot = {
+      stored,
+      clean: stored,
+      value: undefined,
+      forceWrite: false,
+      parsed: stored === undefined,
+    };
     this.slots.set(key, slot);
     return slot;
+  }
+
+  /** Parse a slot's stored text; text that is not JSON is dropped with a warning. */
+  parse(key: string, slot: Slot): void {
+    slot.parsed = true;
+    if (slot.stored === undefined) return;
+    try {
+      slot.value = JSON.parse(slot.stored) as unknown;
+    } catch {
+      this.engine.warn(`session ${this.id}: stored value of "${key}" is not JSON; dropped`);
+    }
   }
 
   private assertLoaded(): void {

@@ -91,6 +91,17 @@ export class SessionEngine {
     schema: SessionSchemaDefinition,
   ): Promise<void> {
     slot.schema = schema;
+    const storedVersion = session.storedVersion(schema.key);
+    if (!slot.parsed && slot.stored !== undefined && storedVersion === schema.version) {
+      // The common read: this exact text was hydrated and validated before.
+      const known = this.codec.known(schema, slot.stored);
+      if (known) {
+        slot.value = known;
+        slot.parsed = true;
+        return;
+      }
+    }
+    if (!slot.parsed) session.parse(schema.key, slot);
     if (slot.value === undefined) {
       const defaults = new schema.type();
       slot.value = defaults;
@@ -99,7 +110,6 @@ export class SessionEngine {
     }
     let plain: unknown = slot.value;
     let text = slot.stored;
-    const storedVersion = session.storedVersion(schema.key);
     if (slot.stored !== undefined && storedVersion !== schema.version && schema.migrate) {
       plain = schema.migrate(plain, storedVersion);
       text = undefined;

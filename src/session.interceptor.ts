@@ -6,8 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { defer, from, Observable, throwError } from 'rxjs';
-import { catchError, concatMap, finalize } from 'rxjs/operators';
+import { Observable, type Subscription } from 'rxjs';
 import type { PlatformRequest, PlatformResponse } from './http-platform.js';
 import type { RequestSession } from './request-session.js';
 import { findRequestSession, requestSessionFor } from './request-sessions.js';
@@ -52,13 +51,15 @@ export class SessionInterceptor implements NestInterceptor {
       this.engine.touchFromCookie(request, response);
       // A provider may still reach the session during the handler (SessionService.get(request),
       // which has no response to hand): give it this one so its commit can set the cookie.
-      return this.commitAfter(next.handle(), () => requestSessionIfUsed(request, response));
+      return this.around(next, null, () => requestSessionIfUsed(request, response));
     }
     const session = requestSessionFor(this.engine, request, response);
     if (plan.readonly) session.readonly = true;
-    return defer(() => this.prepare(session, plan)).pipe(
-      concatMap(() => this.commitAfter(next.handle(), () => session)),
-      finalize(() => this.releaseLock(session)),
+    return this.around(
+      next,
+      () => this.prepare(session, plan),
+      () => session,
+      session,
     );
   }
 
@@ -70,25 +71,64 @@ export class SessionInterceptor implements NestInterceptor {
   }
 
   /**
-   * Commit after the handler's value and before it is sent. A handler error below 500 (a
-   * refused login that counts attempts) still commits; a 5xx commits nothing.
+   * Runs `prepare`, then the handler, and commits after each value the handler produces and
+   * before that value is passed on to be sent. A handler error below 500 (a refused login that
+   * counts attempts) still commits; a 5xx commits nothing. The lock is released when the
+   * request's stream ends, whichever way. One small Observable instead of an operator chain,
+   * because it runs on every request of the application.
    */
-  protected commitAfter(
-    handler$: Observable<unknown>,
+  protected around(
+    next: CallHandler,
+    prepare: (() => Promise<void>) | null,
     sessionOf: () => RequestSession | undefined,
+    locked: RequestSession | null = null,
   ): Observable<unknown> {
-    return handler$.pipe(
-      catchError((error: unknown) => {
-        const session = sessionOf();
-        if (!session || statusOf(error) >= 500) return throwError(() => error);
-        return from(this.finish(session)).pipe(concatMap(() => throwError(() => error)));
-      }),
-      concatMap((value) => {
-        const session = sessionOf();
-        if (!session) return [value];
-        return from(this.finish(session).then(() => value));
-      }),
-    );
+    return new Observable<unknown>((subscriber) => {
+      let inner: Subscription | undefined;
+      // Commits (and what waits for them) run in order; null until the first one.
+      let queue: Promise<void> | null = null;
+      const fail = (error: unknown) => subscriber.error(error);
+      const after = (step: () => void | Promise<void>) => {
+        queue = (queue ?? Promise.resolve()).then(step);
+        queue.catch(fail);
+      };
+      const run = () => {
+        inner = next.handle().subscribe({
+          next: (value) => {
+            const session = sessionOf();
+            if (!session && !queue) return subscriber.next(value);
+            after(async () => {
+              if (session) await this.finish(session);
+              subscriber.next(value);
+            });
+          },
+          error: (error: unknown) => {
+            const session = sessionOf();
+            const commits = session !== undefined && statusOf(error) < 500;
+            if (!commits && !queue) return subscriber.error(error);
+            after(async () => {
+              if (commits) await this.finish(session);
+              subscriber.error(error);
+            });
+          },
+          complete: () => {
+            if (!queue) return subscriber.complete();
+            after(() => subscriber.complete());
+          },
+        });
+      };
+      if (prepare) {
+        prepare().then(() => {
+          if (!subscriber.closed) run();
+        }, fail);
+      } else {
+        run();
+      }
+      return () => {
+        inner?.unsubscribe();
+        if (locked) this.releaseLock(locked);
+      };
+    });
   }
 
   protected async finish(session: RequestSession): Promise<void> {

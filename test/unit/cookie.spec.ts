@@ -41,6 +41,30 @@ describe('CookieSigner', () => {
   });
 });
 
+describe('CookieSigner verified-value cache', () => {
+  it('answers a value it verified before, and never caches one that failed', () => {
+    const signer = new CookieSigner([NEW], 2);
+    const [a, b, c] = [newSessionId(), newSessionId(), newSessionId()];
+    expect(signer.unsign(signer.sign(a))).toBe(a);
+    expect(signer.unsign(signer.sign(a))).toBe(a);
+    const forged = `${a}.${'A'.repeat(43)}`;
+    expect(signer.unsign(forged)).toBeNull();
+    expect(signer.unsign(forged)).toBeNull();
+    // Bounded: past the limit the oldest entries go, and verification still works.
+    expect(signer.unsign(signer.sign(b))).toBe(b);
+    expect(signer.unsign(signer.sign(c))).toBe(c);
+    expect(signer.unsign(signer.sign(a))).toBe(a);
+  });
+
+  it('still refuses a value signed with a secret it does not hold', () => {
+    const signer = new CookieSigner([NEW]);
+    const id = newSessionId();
+    const other = new CookieSigner([OLD]).sign(id);
+    expect(signer.unsign(other)).toBeNull();
+    expect(signer.unsign(other)).toBeNull();
+  });
+});
+
 describe('readCookie', () => {
   it('finds the named cookie among others, exactly by name', () => {
     expect(readCookie('a=1; sid=abc; sidx=2', 'sid')).toBe('abc');
