@@ -1,71 +1,63 @@
 /** Width of one bucket: expiry is swept with this granularity. */
 const BUCKET_MS = 1_000;
+/** The bucket of something filed in none. */
+export const NO_BUCKET = -1;
 
 /**
  * Session ids filed by the second they expire in, so a sweep visits only the buckets that are
- * due instead of every session. Re-filing an id (a touch) moves it to its new bucket.
+ * due instead of every session. Buckets are plain arrays (8 bytes an id, where a Set costs three
+ * times that) and deletion is lazy: the caller keeps each id's current bucket, moving an id
+ * only files it anew, and when a bucket comes due the ids whose current bucket is another one
+ * are skipped. A stale copy lives at most until its bucket's second has passed.
  */
 export class ExpiryWheel {
-  private readonly buckets = new Map<number, Set<string>>();
-  private readonly bucketOf = new Map<string, number>();
+  private readonly buckets = new Map<number, string[]>();
   /** Every bucket below this has been emptied. */
-  private cursor = -1;
+  private cursor = NO_BUCKET;
 
-  file(id: string, expiresAt: number): void {
-    const bucket = Math.floor(expiresAt / BUCKET_MS);
-    const previous = this.bucketOf.get(id);
-    if (previous === bucket) return;
-    if (previous !== undefined) this.buckets.get(previous)?.delete(id);
-    let ids = this.buckets.get(bucket);
-    if (!ids) {
-      ids = new Set();
-      this.buckets.set(bucket, ids);
-    }
-    ids.add(id);
-    this.bucketOf.set(id, bucket);
-    if (this.cursor < 0 || bucket < this.cursor) this.cursor = bucket;
+  /** The bucket `expiresAt` falls in. */
+  bucketOf(expiresAt: number): number {
+    return Math.floor(expiresAt / BUCKET_MS);
   }
 
-  forget(id: string): void {
-    const bucket = this.bucketOf.get(id);
-    if (bucket === undefined) return;
-    this.bucketOf.delete(id);
+  /** File `id` in `bucket` (from `bucketOf`). */
+  file(id: string, bucket: number): void {
     const ids = this.buckets.get(bucket);
-    ids?.delete(id);
-    if (ids?.size === 0) this.buckets.delete(bucket);
+    if (ids) ids.push(id);
+    else this.buckets.set(bucket, [id]);
+    if (this.cursor === NO_BUCKET || bucket < this.cursor) this.cursor = bucket;
   }
 
   /**
-   * Up to `limit` ids from buckets that end at or before `now`, removed from the wheel. The
-   * caller checks each against its current expiry, since a bucket is only a second wide.
+   * Take out up to about `limit` ids (whole buckets) whose bucket ended at or before `now`, and
+   * hand each to `visit` with the bucket it was filed in. Answers how many were visited.
    */
-  takeDue(now: number, limit: number): string[] {
-    const last = Math.floor(now / BUCKET_MS) - 1;
-    const due: string[] = [];
-    if (this.cursor < 0) return due;
-    // Skip long empty stretches by jumping to the smallest bucket actually present.
-    while (this.cursor <= last && due.length < limit) {
-      const ids = this.buckets.get(this.cursor);
+  takeDue(now: number, limit: number, visit: (id: string, bucket: number) => void): number {
+    const last = this.bucketOf(now) - 1;
+    let visited = 0;
+    if (this.cursor === NO_BUCKET) return visited;
+    while (this.cursor <= last && visited < limit) {
+      const bucket = this.cursor;
+      const ids = this.buckets.get(bucket);
       if (!ids) {
-        this.cursor = this.nextBucketFrom(this.cursor, last);
+        this.cursor = this.nextBucketFrom(bucket, last);
         continue;
       }
-      for (const id of ids) {
-        if (due.length >= limit) break;
-        ids.delete(id);
-        this.bucketOf.delete(id);
-        due.push(id);
-      }
-      if (ids.size === 0) {
-        this.buckets.delete(this.cursor);
+      // A bucket is taken in pieces of at most `limit`, so one huge bucket cannot block long.
+      const piece =
+        ids.length <= limit - visited ? ids : ids.splice(ids.length - (limit - visited));
+      if (piece === ids) {
+        this.buckets.delete(bucket);
         this.cursor++;
       }
+      for (const id of piece) visit(id, bucket);
+      visited += piece.length;
     }
-    return due;
+    return visited;
   }
 
   private nextBucketFrom(from: number, last: number): number {
-    // Walking second by second is fine for short gaps; for long ones find the minimum key.
+    // Walking second by second is fine for short gaps; for long ones find the smallest bucket.
     if (last - from < 4_096) return from + 1;
     let min = Infinity;
     for (const key of this.buckets.keys()) if (key > from && key < min) min = key;

@@ -1,15 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { SessionStore } from './session-store.js';
 import {
-  expiresAt,
-  type SessionMetadata,
   type SessionTouch,
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
 } from './session-record.js';
-import { ExpiryWheel } from './expiry-wheel.js';
+import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
+import { MemorySessionTable } from './memory-session-table.js';
 
 export interface MemorySessionStoreOptions {
   /** Most sessions kept; past it the least recently used go first. Default 100,000. */
@@ -20,25 +19,20 @@ export interface MemorySessionStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
-  metadata: SessionMetadata;
-  /** JSON text per namespace: strings are immutable, so nothing a handler does reaches them. */
-  data: Record<string, string>;
-  revisions: Record<string, number>;
-}
-
 /** Most expired sessions removed in one slice of a sweep, so a sweep never blocks for long. */
-const SWEEP_SLICE = 5_000;
+const SWEEP_SLICE = 2_000;
 
 /**
  * The embedded default: sessions in this process's memory. Bounded (least recently used
- * evicted first), expiry swept by time bucket rather than by scanning every session, and its
- * sweep timer `unref`'d so it never holds the process open.
+ * evicted first), expiry swept by time bucket rather than by scanning every session, its sweep
+ * timer `unref`'d so it never holds the process open, and laid out compactly
+ * (`MemorySessionTable`) so that a million small sessions fit in a few hundred megabytes.
  */
 export class MemorySessionStore extends SessionStore {
   private readonly logger = new Logger('MemorySessionStore');
-  /** Insertion order is recency: every access moves an entry to the end. */
-  private readonly entries = new Map<string, Entry>();
+  /** Session id → slot in the table. Insertion order is recency: every access moves to the end. */
+  private readonly slots = new Map<string, number>();
+  private readonly table = new MemorySessionTable();
   private readonly wheel = new ExpiryWheel();
   private readonly maxSessions: number;
   private readonly now: () => number;
@@ -59,40 +53,43 @@ export class MemorySessionStore extends SessionStore {
 
   /** Number of sessions held, expired ones not yet swept included. */
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 
   get(id: string): Promise<StoredSession | null> {
-    const entry = this.live(id);
-    if (!entry) return Promise.resolve(null);
-    this.bump(id, entry);
+    const slot = this.live(id);
+    if (slot === undefined) return Promise.resolve(null);
+    this.bump(id, slot);
     return Promise.resolve({
-      metadata: { ...entry.metadata },
-      data: { ...entry.data },
-      revisions: { ...entry.revisions },
+      metadata: this.table.metadata(slot),
+      data: this.table.data(slot),
+      revisions: this.table.revisions(slot),
     });
   }
 
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
-    let entry = this.live(id);
-    if (!entry && write.mode === 'update') return Promise.resolve({ status: 'missing' });
-    if (!entry || write.mode === 'create') {
+    const existing = this.live(id);
+    if (existing === undefined && write.mode === 'update') {
+      return Promise.resolve({ status: 'missing' });
+    }
+    const replace = write.mode === 'create' || existing === undefined;
+    if (write.expectRevisions) {
+      const current = replace ? {} : this.table.revisions(existing);
+      const moved = movedNamespaces(current, write.expectRevisions);
+      if (moved.length > 0) return Promise.resolve({ status: 'conflict', namespaces: moved });
+    }
+    let slot: number;
+    if (replace) {
       // A create writes a whole new record, replacing anything left under the id.
-      entry = { metadata: write.metadata, data: {}, revisions: {} };
+      if (existing !== undefined) this.remove(id);
+      slot = this.table.allocate(write.metadata);
+    } else {
+      slot = existing;
+      this.table.setMetadata(slot, write.metadata);
     }
-    const moved = movedNamespaces(entry.revisions, write.expectRevisions);
-    if (moved.length > 0) return Promise.resolve({ status: 'conflict', namespaces: moved });
-    for (const [key, text] of Object.entries(write.set)) {
-      entry.data[key] = text;
-      entry.revisions[key] = (entry.revisions[key] ?? 0) + 1;
-    }
-    for (const key of write.remove) {
-      if (!(key in entry.data)) continue;
-      delete entry.data[key];
-      entry.revisions[key] = (entry.revisions[key] ?? 0) + 1;
-    }
-    entry.metadata = { ...write.metadata };
-    this.place(id, entry);
+    for (const [key, text] of Object.entries(write.set)) this.table.set(slot, key, text);
+    for (const key of write.remove) this.table.remove(slot, key);
+    this.place(id, slot);
     return Promise.resolve({ status: 'ok' });
   }
 
@@ -102,14 +99,10 @@ export class MemorySessionStore extends SessionStore {
   }
 
   touch(id: string, touch: SessionTouch): Promise<void> {
-    const entry = this.live(id);
-    if (entry) {
-      entry.metadata = {
-        ...entry.metadata,
-        lastSeenAt: Math.max(entry.metadata.lastSeenAt, touch.lastSeenAt),
-        idleExpiresAt: Math.max(entry.metadata.idleExpiresAt, touch.idleExpiresAt),
-      };
-      this.place(id, entry);
+    const slot = this.live(id);
+    if (slot !== undefined) {
+      this.table.touch(slot, touch.lastSeenAt, touch.idleExpiresAt);
+      this.place(id, slot);
     }
     return Promise.resolve();
   }
@@ -130,19 +123,20 @@ export class MemorySessionStore extends SessionStore {
     let removed = 0;
     try {
       for (;;) {
-        const due = this.wheel.takeDue(this.now(), SWEEP_SLICE);
-        for (const id of due) {
-          const entry = this.entries.get(id);
-          // An entry may have been touched since it was filed; it is refiled then, so check.
-          if (!entry) continue;
-          if (expiresAt(entry.metadata) <= this.now()) {
+        const now = this.now();
+        const visited = this.wheel.takeDue(now, SWEEP_SLICE, (id, bucket) => {
+          const slot = this.slots.get(id);
+          // Gone, or filed again in another bucket since (a touch): a stale copy.
+          if (slot === undefined || this.table.bucket(slot) !== bucket) return;
+          this.table.setBucket(slot, NO_BUCKET);
+          if (this.table.expiresAt(slot) <= now) {
             this.remove(id);
             removed++;
           } else {
-            this.wheel.file(id, expiresAt(entry.metadata)); // the clock went back: keep it filed
+            this.file(id, slot); // the clock went back: keep it filed
           }
-        }
-        if (due.length < SWEEP_SLICE) break;
+        });
+        if (visited < SWEEP_SLICE) break;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (error) {
@@ -153,35 +147,43 @@ export class MemorySessionStore extends SessionStore {
     return removed;
   }
 
-  /** The entry if it exists and is unexpired by its record; an expired one is dropped on sight. */
-  private live(id: string): Entry | undefined {
-    const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    if (expiresAt(entry.metadata) <= this.now()) {
+  /** The slot if the session exists and is unexpired by its record; an expired one is dropped. */
+  private live(id: string): number | undefined {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return undefined;
+    if (this.table.expiresAt(slot) <= this.now()) {
       this.remove(id);
       return undefined;
     }
-    return entry;
+    return slot;
   }
 
-  /** Store an entry as the most recently used, file its expiry, and evict past the bound. */
-  private place(id: string, entry: Entry): void {
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    this.wheel.file(id, expiresAt(entry.metadata));
-    while (this.entries.size > this.maxSessions) {
-      const oldest = this.entries.keys().next().value as string;
-      this.remove(oldest);
+  /** Keep a session as the most recently used, file its expiry, and evict past the bound. */
+  private place(id: string, slot: number): void {
+    this.bump(id, slot);
+    this.file(id, slot);
+    while (this.slots.size > this.maxSessions) {
+      this.remove(this.slots.keys().next().value as string);
     }
   }
 
-  private bump(id: string, entry: Entry): void {
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+  private file(id: string, slot: number): void {
+    const bucket = this.wheel.bucketOf(this.table.expiresAt(slot));
+    if (bucket === this.table.bucket(slot)) return;
+    this.wheel.file(id, bucket);
+    this.table.setBucket(slot, bucket);
+  }
+
+  private bump(id: string, slot: number): void {
+    this.slots.delete(id);
+    this.slots.set(id, slot);
   }
 
   private remove(id: string): void {
-    this.entries.delete(id);
-    this.wheel.forget(id);
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    // Its copy in the wheel goes stale and is skipped when its bucket comes due.
+    this.slots.delete(id);
+    this.table.release(slot);
   }
 }

@@ -92,6 +92,20 @@ describe('MemorySessionStore', () => {
       expect(store.size).toBe(0);
     });
 
+    it('skips the stale copies that touches leave in earlier buckets, and sweeps the session once it expires', async () => {
+      const store = open();
+      await create(store, 'busy', 1_000);
+      for (let i = 0; i < 5; i++) {
+        clock.advance(900);
+        await store.touch('busy', { lastSeenAt: clock.now(), idleExpiresAt: clock.now() + 1_000 });
+        expect(await store.sweep()).toBe(0); // its earlier buckets came due: copies only
+      }
+      expect(store.size).toBe(1);
+      clock.advance(2_000);
+      expect(await store.sweep()).toBe(1);
+      expect(await store.get('busy')).toBeNull();
+    });
+
     it('runs on its own every sweepIntervalMs', async () => {
       const store = open({ sweepIntervalMs: 20 });
       await create(store, 'short', 1_000);
