@@ -1,0 +1,723 @@
+// HTTP benchmark (issue 5): every variant in bench/variants.mjs as its own Nest process, driven by
+// autocannon from this process, in interleaved rounds. See bench/README.md.
+//
+//   npm run bench                                   all variants, defaults
+//   npm run bench -- --duration 10 --rounds 5 --only 'memory|bare'
+//   BENCH_DURATION=3 BENCH_ROUNDS=3 BENCH_ONLY=redis npm run bench
+//   npm run bench -- --memory                       the memory-store micro-benchmark instead
+//
+// Writes bench/results/latest.md and bench/results/latest.json.
+import { fork, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import {
+  DATABASE_URL,
+  PG_TABLES,
+  REDIS_DB,
+  REDIS_PREFIX,
+  REDIS_URL,
+  VARIANTS,
+  WORKLOADS,
+} from './variants.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    workloads: { type: 'string' },
+    out: { type: 'string' },
+    render: { type: 'string' },
+    memory: { type: 'boolean' },
+    list: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  strict: true,
+});
+
+if (args.help) {
+  console.log(`npm run bench [-- options]   (each option also as an environment variable)
+  --duration S      seconds measured per variant x workload x round   BENCH_DURATION  [5]
+  --warmup S        seconds of unmeasured load before each run          BENCH_WARMUP    [1]
+  --rounds N        interleaved rounds (each runs every variant once)   BENCH_ROUNDS    [3]
+  --connections N   autocannon connections (keep-alive)                 BENCH_CONNECTIONS [50]
+  --only REGEX      variants whose name matches                         BENCH_ONLY
+  --workloads REGEX workloads whose name matches (read|write|untouched|login) BENCH_WORKLOADS
+  --out NAME        write bench/results/NAME.md and NAME.json          BENCH_OUT       [latest]
+  --memory          run the memory-store micro-benchmark (bench/memory-store.mjs) instead
+  --render FILE     re-render FILE (a results .json) into the .md next to it, without running
+  --list            list the variants and workloads`);
+  process.exit(0);
+}
+if (args.list) {
+  for (const v of VARIANTS)
+    console.log(
+      `${v.name.padEnd(24)} ${v.kind.padEnd(5)} ${v.platform.padEnd(8)} ${v.store ?? '-'}`,
+    );
+  console.log(`workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  process.exit(0);
+}
+if (args.render) {
+  const saved = JSON.parse(readFileSync(args.render, 'utf8'));
+  const workloads = WORKLOADS.filter((w) => saved.meta.workloads.includes(w.name));
+  const skipped = new Map(Object.entries(saved.skipped ?? {}));
+  const runnable = VARIANTS.filter((v) => saved.runs[v.name]);
+  const summary = summarize(saved.runs, runnable, workloads, skipped);
+  writeFileSync(args.render, JSON.stringify({ ...saved, summary }, null, 2) + '\n');
+  const markdown = renderMarkdown(saved.meta, summary, workloads, skipped);
+  writeFileSync(args.render.replace(/\.json$/, '.md'), markdown);
+  console.log(markdown);
+} else if (args.memory) {
+  const child = spawn(process.execPath, ['--expose-gc', join(here, 'memory-store.mjs')], {
+    stdio: 'inherit',
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main();
+}
+
+function setting(name, env, fallback) {
+  const raw = args[name] ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} / ${env} must be a positive number, got ${raw}`);
+  return n;
+}
+
+async function main() {
+  const config = {
+    duration: setting('duration', 'BENCH_DURATION', 5),
+    warmup:
+      (args.warmup ?? process.env.BENCH_WARMUP)
+        ? Number(args.warmup ?? process.env.BENCH_WARMUP)
+        : 1,
+    rounds: Math.round(setting('rounds', 'BENCH_ROUNDS', 3)),
+    connections: Math.round(setting('connections', 'BENCH_CONNECTIONS', 50)),
+    only: args.only ?? process.env.BENCH_ONLY ?? '',
+    workloads: args.workloads ?? process.env.BENCH_WORKLOADS ?? '',
+    out: args.out ?? process.env.BENCH_OUT ?? 'latest',
+  };
+  if (!/^[\w.-]+$/.test(config.out))
+    throw new Error(`--out must be a plain file name, got ${config.out}`);
+  const onlyRe = new RegExp(config.only || '.');
+  const workloadRe = new RegExp(config.workloads || '.');
+  const workloads = WORKLOADS.filter((w) => workloadRe.test(w.name));
+  const selected = VARIANTS.filter((v) => onlyRe.test(v.name));
+  if (selected.length === 0 || workloads.length === 0)
+    throw new Error('no variant or workload selected');
+
+  let libUrl;
+  let lib = {};
+  let libError = '';
+  try {
+    libUrl = await snapshotLibrary();
+    lib = await import(libUrl);
+  } catch (error) {
+    libError = `cannot import the built library (${libUrl ?? 'dist/'}): ${error.message.split('\n')[0]}; run \`npm run build\``;
+  }
+  const servers = {
+    redis: await answers(REDIS_URL),
+    pg: await answers(DATABASE_URL),
+  };
+
+  // Which variants can run at all.
+  const skipped = new Map();
+  for (const v of selected) {
+    const missing = (v.needs ?? []).filter((name) => !(name in lib));
+    if (v.kind === 'lib' && libError) skipped.set(v.name, `not available yet (${libError})`);
+    else if (missing.length > 0)
+      skipped.set(v.name, `not available yet (the library does not export ${missing.join(', ')})`);
+    else if (v.store === 'redis' && !servers.redis)
+      skipped.set(v.name, `Redis not answering at ${REDIS_URL}`);
+    else if (v.store === 'pg' && !servers.pg)
+      skipped.set(v.name, `PostgreSQL not answering at ${DATABASE_URL}`);
+  }
+  const runnable = selected.filter((v) => !skipped.has(v.name));
+
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
+    platform: `${process.platform} ${process.arch}`,
+    rounds: config.rounds,
+    durationSeconds: config.duration,
+    warmupSeconds: config.warmup,
+    connections: config.connections,
+    pipelining: 1,
+    only: config.only || null,
+    workloads: workloads.map((w) => w.name),
+    library: libUrl,
+  };
+  const estimate =
+    runnable.length *
+    config.rounds *
+    (3 + workloads.length * (config.duration + config.warmup + 0.7));
+  console.log(
+    `bench: ${runnable.length} variants x ${workloads.length} workloads x ${config.rounds} rounds, ` +
+      `${config.duration} s each (+${config.warmup} s warm-up), ${config.connections} connections; ` +
+      `about ${Math.ceil(estimate / 60)} min`,
+  );
+  for (const [name, why] of skipped) console.log(`  skip ${name}: ${why}`);
+
+  /** results[variant][workload] = [{ rps, p50, p99, ... } per round] */
+  const results = {};
+  for (let round = 1; round <= config.rounds; round++) {
+    console.log(`\nround ${round}/${config.rounds}`);
+    for (const variant of runnable) {
+      await resetStore(variant);
+      let server;
+      try {
+        server = await startServer(variant);
+      } catch (error) {
+        console.log(`  ${variant.name}: FAILED TO START: ${error.message}`);
+        for (const w of workloads) {
+          push(results, variant.name, w.name, {
+            round,
+            failed: `start: ${error.message.split('\n')[0]}`,
+          });
+        }
+        continue;
+      }
+      try {
+        for (const workload of workloads) {
+          const run = await measure(server, variant, workload, config);
+          run.round = round;
+          push(results, variant.name, workload.name, run);
+          const flag =
+            run.wrong > 0 || run.errors > 0 || run.non2xx > 0 ? '  <-- WRONG/ERRORS' : '';
+          console.log(
+            `  ${variant.name.padEnd(24)} ${workload.name.padEnd(9)} ${fmt(run.rps, 0).padStart(7)} req/s  ` +
+              `${fmt(run.cpuUsPerReq, 0).padStart(5)} µs cpu/req  ` +
+              `p50 ${fmt(run.p50, 1)} ms  p99 ${fmt(run.p99, 1)} ms  ` +
+              `wrong ${run.wrong}/${run.checked}  errors ${run.errors}  non2xx ${run.non2xx}${flag}`,
+          );
+          for (const sample of run.wrongSamples) console.log(`      wrong answer: ${sample}`);
+        }
+      } catch (error) {
+        console.log(`  ${variant.name}: FAILED: ${error.stack ?? error}`);
+      } finally {
+        const stderr = await server.stop();
+        if (stderr.trim()) {
+          const lines = stderr.trim().split('\n');
+          console.log(`  ${variant.name} stderr (${lines.length} lines, last 5):`);
+          for (const line of lines.slice(-5)) console.log(`      ${line.slice(0, 300)}`);
+        }
+      }
+    }
+  }
+
+  const summary = summarize(results, runnable, workloads, skipped);
+  const markdown = renderMarkdown(meta, summary, workloads, skipped);
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', `${config.out}.md`), markdown);
+  writeFileSync(
+    join(here, 'results', `${config.out}.json`),
+    JSON.stringify(
+      { meta, skipped: Object.fromEntries(skipped), summary, runs: results },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log('\n' + markdown);
+  console.log(`written: bench/results/${config.out}.md, bench/results/${config.out}.json`);
+}
+
+/**
+ * A private copy of the built library (`dist/`, or BENCH_LIB's folder) that every server of this
+ * run imports: others may rebuild `dist/` (rm -rf, then tsc) while the bench runs. Waits up to
+ * 60 s for a build in progress to finish.
+ */
+async function snapshotLibrary() {
+  const entry = process.env.BENCH_LIB
+    ? resolve(process.env.BENCH_LIB)
+    : join(here, '..', 'dist', 'index.js');
+  const source = dirname(entry);
+  // Under node_modules/.cache: ignored by git, ESLint and Prettier, and bare imports
+  // (@nestjs/common, ...) still resolve to the project's node_modules.
+  const target = join(here, '..', 'node_modules', '.cache', 'nestjs-typed-session-bench', 'lib');
+  for (let waited = 0; ; waited += 2) {
+    // A build in progress has removed dist/ or not yet written index.js: wait, then copy.
+    if (existsSync(entry)) {
+      await new Promise((r) => setTimeout(r, 1_000)); // let tsc finish writing its files
+      if (existsSync(entry)) break;
+    }
+    if (waited >= 60) throw new Error(`${entry} does not exist; run \`npm run build\``);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(dirname(target), { recursive: true });
+  cpSync(source, target, { recursive: true });
+  process.env.BENCH_LIB_SNAPSHOT = join(target, 'index.js');
+  return pathToFileURL(join(target, 'index.js')).href;
+}
+
+function push(results, variant, workload, run) {
+  ((results[variant] ??= {})[workload] ??= []).push(run);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function answers(url, timeoutMs = 1_000) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Empty what earlier runs left in the variant's store, so that every run starts alike. */
+async function resetStore(variant) {
+  try {
+    if (variant.store === 'redis') {
+      const { default: Redis } = await import('ioredis');
+      const redis = new Redis(REDIS_URL, {
+        db: REDIS_DB,
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      });
+      await redis.connect();
+      const prefix = variant.kind === 'lib' ? REDIS_PREFIX.lib : REDIS_PREFIX.peer;
+      // Only this bench's own keys, in its own logical database: never FLUSHDB.
+      for (const pattern of [`${prefix}*`, `{${prefix}*`, `*${prefix}*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length) await redis.unlink(...keys);
+        } while (cursor !== '0');
+      }
+      redis.disconnect();
+    } else if (variant.store === 'pg') {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      const table = variant.kind === 'lib' ? PG_TABLES.lib : PG_TABLES.peer;
+      for (const t of [table, `${table}_locks`]) {
+        await client.query(
+          `DO $$ BEGIN IF to_regclass('public.${t}') IS NOT NULL THEN TRUNCATE public.${t}; END IF; END $$`,
+        );
+      }
+      await client.end();
+    }
+  } catch (error) {
+    console.log(`  ${variant.name}: could not empty its store first: ${error.message}`);
+  }
+}
+
+/** Send the child a message and wait for the answer that carries `key`. */
+function ask(child, message, key, timeoutMs = 30_000) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    const onMessage = (answer) => {
+      if (!answer?.[key]) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(answer[key]);
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+/** The child's CPU time so far, in µs (user + system). */
+function cpuOf(child) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 2_000);
+    const onMessage = (message) => {
+      if (!message?.cpu) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.cpu.user + message.cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
+function startServer(variant) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'server.mjs'), [variant.name], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        // Let requests still queued in the server when autocannon stopped finish first.
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      return stderr;
+    };
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`no ready message within 30 s; stderr: ${stderr.slice(-2_000)}`));
+    }, 30_000);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      if (message?.ready) {
+        resolve({
+          port: message.port,
+          stop,
+          cpu: () => cpuOf(child),
+          profile: (command, file) =>
+            ask(child, { profile: command, file }, command === 'start' ? 'profiling' : 'profiled'),
+        });
+      } else {
+        void stop();
+        reject(new Error(message?.error ?? 'server failed'));
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `exited (${code ?? signal}) before it was ready; stderr: ${stderr.slice(-2_000)}`,
+        ),
+      );
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+function setCookies(headers) {
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === 'set-cookie') return Array.isArray(value) ? value : [value];
+  }
+  return [];
+}
+
+/** `name=value` pairs from Set-Cookie headers, merged into an existing Cookie header. */
+function mergeCookies(cookieHeader, setCookieHeaders) {
+  const jar = new Map(
+    cookieHeader
+      ? cookieHeader.split('; ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair])
+      : [],
+  );
+  for (const header of setCookieHeaders) {
+    const pair = header.split(';')[0].trim();
+    const name = pair.slice(0, pair.indexOf('='));
+    const expired = /expires=Thu, 01 Jan 1970/i.test(header) || /max-age=0\b/i.test(header);
+    if (expired || pair.endsWith('=')) jar.delete(name);
+    else jar.set(name, pair);
+  }
+  return [...jar.values()].join('; ');
+}
+
+/** One session per connection, created before the measured run: POST /setup, keep the cookie. */
+async function createSessions(port, count, needCookie) {
+  const cookies = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`http://127.0.0.1:${port}/setup`, { method: 'POST' });
+    const body = await response.text();
+    const cookie = mergeCookies('', response.headers.getSetCookie());
+    if (!response.ok || body !== 'ok')
+      throw new Error(`POST /setup answered ${response.status} ${body.slice(0, 200)}`);
+    if (needCookie && !cookie) throw new Error('POST /setup set no session cookie');
+    cookies.push(cookie);
+  }
+  return cookies;
+}
+
+/**
+ * A checker per workload. Bare variants have no session: any 2xx answer counts as right.
+ * Each connection keeps its state in a function object on its autocannon context: autocannon
+ * deep-clones the context between request loops but keeps functions by reference.
+ */
+/** Bare Nest and the no-op-interceptor floor keep no session. */
+function hasSession(variant) {
+  return variant.kind === 'lib' || variant.kind === 'peer';
+}
+
+function checker(variant, workload) {
+  const session = hasSession(variant);
+  return (status, body, state, headers) => {
+    if (status < 200 || status >= 300) return `status ${status}: ${body.slice(0, 120)}`;
+    if (!session) return null;
+    switch (workload.name) {
+      case 'read':
+        return body === '3'
+          ? null
+          : `read answered ${JSON.stringify(body.slice(0, 120))}, expected "3"`;
+      case 'write': {
+        const n = Number(body);
+        if (!Number.isInteger(n)) return `write answered ${JSON.stringify(body.slice(0, 120))}`;
+        const expected = state.counter === undefined ? null : state.counter + 1;
+        state.counter = n;
+        if (expected === null) return n >= 1 ? null : `write answered ${n} on a fresh connection`;
+        return n === expected
+          ? null
+          : `write answered ${n}, expected ${expected} (session lost or not saved?)`;
+      }
+      case 'untouched':
+        return body === 'ok' ? null : `untouched answered ${JSON.stringify(body.slice(0, 120))}`;
+      case 'login':
+        if (body !== 'ok') return `login answered ${JSON.stringify(body.slice(0, 120))}`;
+        return setCookies(headers).some((h) => !/^[^=]+=;/.test(h))
+          ? null
+          : 'login set no session cookie';
+      default:
+        return null;
+    }
+  };
+}
+
+function cannon(port, variant, workload, cookies, config, seconds, tally) {
+  const check = checker(variant, workload);
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: config.connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10,
+        setupClient(client) {
+          const state = Object.assign(function connectionState() {}, {
+            cookie: workload.cookie ? cookies[next++ % cookies.length] : '',
+            counter: undefined,
+          });
+          client.requestIterator.initialContext = { state };
+          client.requestIterator.resetContext();
+          // The first request was built before this state existed: build it again, with the cookie.
+          client.requestIterator.rebuildRequest();
+        },
+        requests: [
+          {
+            method: workload.method,
+            path: workload.path,
+            setupRequest(request, context) {
+              // (Called once before setupClient has given the connection its state.)
+              const state = context.state;
+              if (state?.cookie) request.headers = { ...request.headers, cookie: state.cookie };
+              return request;
+            },
+            onResponse(status, body, context, headers) {
+              const { state } = context;
+              tally.checked++;
+              const wrong = check(status, body, state, headers);
+              if (wrong) {
+                tally.wrong++;
+                if (tally.samples.length < 3) tally.samples.push(wrong);
+              }
+              // Keep the cookie up to date, as a browser would.
+              if (workload.cookie) {
+                const set = setCookies(headers);
+                if (set.length) state.cookie = mergeCookies(state.cookie, set);
+              }
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    autocannon.track(instance, {
+      renderProgressBar: false,
+      renderResultsTable: false,
+      renderLatencyTable: false,
+    });
+  });
+}
+
+async function measure(server, variant, workload, config) {
+  const { port } = server;
+  const cookies = workload.cookie
+    ? await createSessions(port, config.connections, hasSession(variant))
+    : [];
+  if (config.warmup > 0) {
+    await cannon(port, variant, workload, cookies, config, config.warmup, {
+      checked: 0,
+      wrong: 0,
+      samples: [],
+    });
+  }
+  const tally = { checked: 0, wrong: 0, samples: [] };
+  const load = loadavg()[0];
+  const profile = process.env.BENCH_CPU_PROF
+    ? join(here, 'results', 'profiles', `${variant.name}-${workload.name}-${Date.now()}.cpuprofile`)
+    : null;
+  if (profile) await server.profile('start');
+  const cpuBefore = await server.cpu();
+  const result = await cannon(port, variant, workload, cookies, config, config.duration, tally);
+  const cpuAfter = await server.cpu();
+  if (profile) await server.profile('stop', profile);
+  const served = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: result.latency.average,
+    total: result.requests.total,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    checked: tally.checked,
+    wrong: tally.wrong,
+    wrongSamples: tally.samples,
+    cpuUsPerReq:
+      cpuBefore != null && cpuAfter != null && served > 0 ? (cpuAfter - cpuBefore) / served : null,
+    loadAvg1m: Math.round(((load + loadavg()[0]) / 2) * 100) / 100,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function summarize(results, runnable, workloads, skipped) {
+  const summary = {};
+  for (const v of VARIANTS) {
+    if (!runnable.includes(v) && !skipped.has(v.name)) continue;
+    summary[v.name] = {};
+    for (const w of workloads) {
+      if (skipped.has(v.name)) {
+        summary[v.name][w.name] = { status: skipped.get(v.name) };
+        continue;
+      }
+      const runs = (results[v.name]?.[w.name] ?? []).filter((r) => !r.failed);
+      const failed = (results[v.name]?.[w.name] ?? []).find((r) => r.failed);
+      if (runs.length === 0) {
+        summary[v.name][w.name] = { status: failed ? `failed: ${failed.failed}` : 'no result' };
+        continue;
+      }
+      const wrong = runs.reduce((s, r) => s + r.wrong, 0);
+      const errors = runs.reduce((s, r) => s + r.errors + r.non2xx, 0);
+      summary[v.name][w.name] = {
+        status: wrong > 0 || errors > 0 ? 'WRONG ANSWERS/ERRORS' : 'ok',
+        rounds: runs.length,
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
+        loadAvg1m: median(runs.map((r) => r.loadAvg1m)),
+        rpsPerRound: runs.map((r) => Math.round(r.rps)),
+        wrong,
+        checked: runs.reduce((s, r) => s + r.checked, 0),
+        errors,
+        wrongSamples: [...new Set(runs.flatMap((r) => r.wrongSamples))].slice(0, 3),
+      };
+    }
+  }
+  for (const v of VARIANTS) {
+    for (const w of workloads) {
+      const cell = summary[v.name]?.[w.name];
+      if (!cell || cell.rps == null) continue;
+      // Ratios are taken round by round (the two ran minutes apart, under the same conditions),
+      // then the median over rounds: steadier than a ratio of medians on a noisy machine.
+      if (v.kind !== 'bare') {
+        cell.vsBare = pairedRatio(results, v.name, v.baseline, w.name, (a, b) => a.rps / b.rps);
+        cell.vsBareCpu = pairedRatio(results, v.name, v.baseline, w.name, (a, b) =>
+          a.cpuUsPerReq && b.cpuUsPerReq ? b.cpuUsPerReq / a.cpuUsPerReq : NaN,
+        );
+      }
+      if (v.peer)
+        cell.vsPeer = pairedRatio(results, v.name, v.peer, w.name, (a, b) => a.rps / b.rps);
+    }
+  }
+  return summary;
+}
+
+/** Median over rounds of f(run of a, run of b in the same round); null without a common round. */
+function pairedRatio(results, a, b, workload, f) {
+  const runsA = results[a]?.[workload] ?? [];
+  const runsB = results[b]?.[workload] ?? [];
+  const byRound = new Map(runsB.map((run, i) => [run.round ?? i + 1, run]));
+  const ratios = runsA
+    .map((run, i) => [run, byRound.get(run.round ?? i + 1)])
+    .filter(([x, y]) => x && y && !x.failed && !y.failed)
+    .map(([x, y]) => f(x, y));
+  return median(ratios);
+}
+
+function fmt(value, digits) {
+  return value == null ? '-' : value.toFixed(digits);
+}
+
+function renderMarkdown(meta, summary, workloads, skipped) {
+  const lines = [];
+  lines.push('# nestjs-typed-session benchmark');
+  lines.push('');
+  lines.push(
+    `${meta.date} · Node ${meta.node} · ${meta.cpu} · ${meta.platform} · ${meta.rounds} interleaved rounds · ` +
+      `${meta.durationSeconds} s per run (+${meta.warmupSeconds} s warm-up) · ${meta.connections} keep-alive connections, ` +
+      `pipelining 1 · client (autocannon) and server on the same machine`,
+  );
+  lines.push('');
+  lines.push(
+    'Medians over rounds. `×bare`: req/s over bare Nest on the same platform. ' +
+      '`×peer`: this library over its established peer on the same store (express-session, or @fastify/session). ' +
+      'Ratios are taken per round (both measured in the same round) and then the median over rounds. ' +
+      'A row marked WRONG kept no session (or errored) and its speed means nothing. ' +
+      '`server µs CPU/req`: CPU time of the server process per request (less disturbed by other load ' +
+      'than req/s); `×bare by CPU`: bare µs / variant µs.',
+  );
+  for (const w of workloads) {
+    lines.push('');
+    lines.push(
+      `## ${w.name}: ${w.method} ${w.path}${w.cookie ? ' (each connection sends its own session cookie)' : ' (no cookie)'}`,
+    );
+    lines.push('');
+    lines.push(
+      '| variant | req/s | p50 ms | p99 ms | ×bare | ×peer | server µs CPU/req | ×bare by CPU | check | req/s per round |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const [name, cells] of Object.entries(summary)) {
+      const c = cells[w.name];
+      if (!c) continue;
+      if (c.rps == null) {
+        lines.push(`| ${name} | - | - | - | - | - | - | - | ${c.status} | |`);
+        continue;
+      }
+      const check =
+        c.status === 'ok'
+          ? `ok (${c.checked} checked)`
+          : `**WRONG ${c.wrong}/${c.checked}, errors ${c.errors}**${c.wrongSamples.length ? `: ${c.wrongSamples[0].replace(/\|/g, '\\|')}` : ''}`;
+      lines.push(
+        `| ${name} | ${fmt(c.rps, 0)} | ${fmt(c.p50, 1)} | ${fmt(c.p99, 1)} | ${c.vsBare ? fmt(c.vsBare, 2) : '-'} | ` +
+          `${c.vsPeer ? fmt(c.vsPeer, 2) : '-'} | ${fmt(c.cpuUsPerReq, 0)} | ${c.vsBareCpu ? fmt(c.vsBareCpu, 2) : '-'} | ` +
+          `${check} | ${c.rpsPerRound.join(', ')} |`,
+      );
+    }
+  }
+  if (skipped.size) {
+    lines.push('');
+    lines.push('Not run:');
+    for (const [name, why] of skipped) lines.push(`- ${name}: ${why}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+// The benchmark's variants: one Nest app each, started by bench/server.mjs in its own process.
+//
+//   kind:     'bare' (no session at all), 'lib' (this library), 'peer' (the established package),
+//             'floor' (bare plus a global no-op interceptor: the least any interceptor costs)
+//   platform: 'express' | 'fastify'
+//   store:    'memory' | 'redis' | 'pg' (null for bare)
+//   needs:    names the built library must export for the variant to run; otherwise the run
+//             reports it as "not available yet" instead of failing.
+//   baseline: the bare variant on the same platform; peer: what a 'lib' variant is compared to.
+export const VARIANTS = [
+  { name: 'bare-express', kind: 'bare', platform: 'express', store: null },
+  {
+    name: 'lib-memory',
+    kind: 'lib',
+    platform: 'express',
+    store: 'memory',
+    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'MemorySessionStore'],
+    peer: 'express-session-memory',
+  },
+  { name: 'express-session-memory', kind: 'peer', platform: 'express', store: 'memory' },
+  // The floor of any interceptor-based library: bare Nest plus one global interceptor that only
+  // returns next.handle(). What it costs, a session interceptor cannot avoid.
+  { name: 'noop-interceptor', kind: 'floor', platform: 'express', store: null },
+  {
+    name: 'lib-redis',
+    kind: 'lib',
+    platform: 'express',
+    store: 'redis',
+    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'RedisSessionStore'],
+    peer: 'express-session-redis',
+  },
+  { name: 'express-session-redis', kind: 'peer', platform: 'express', store: 'redis' },
+  {
+    name: 'lib-pg',
+    kind: 'lib',
+    platform: 'express',
+    store: 'pg',
+    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'PostgresSessionStore'],
+    peer: 'express-session-pg',
+  },
+  { name: 'express-session-pg', kind: 'peer', platform: 'express', store: 'pg' },
+  { name: 'bare-fastify', kind: 'bare', platform: 'fastify', store: null },
+  {
+    name: 'lib-memory-fastify',
+    kind: 'lib',
+    platform: 'fastify',
+    store: 'memory',
+    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'MemorySessionStore'],
+    peer: 'fastify-session-memory',
+  },
+  { name: 'fastify-session-memory', kind: 'peer', platform: 'fastify', store: 'memory' },
+  { name: 'noop-interceptor-fastify', kind: 'floor', platform: 'fastify', store: null },
+];
+
+for (const v of VARIANTS) v.baseline = v.platform === 'fastify' ? 'bare-fastify' : 'bare-express';
+
+/**
+ * The workloads, in the order they run against one server process (login last: it leaves a
+ * session behind per request).
+ *   method/path: the measured request; cookie: whether each connection sends its own session
+ *   cookie (obtained with one POST /setup per connection before the run).
+ */
+export const WORKLOADS = [
+  { name: 'read', method: 'GET', path: '/cart', cookie: true },
+  { name: 'write', method: 'POST', path: '/cart/counter', cookie: true },
+  { name: 'untouched', method: 'GET', path: '/health', cookie: true },
+  { name: 'login', method: 'POST', path: '/login', cookie: false },
+];
+
+/** Session settings shared by every variant. */
+export const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+export const IDLE_TIMEOUT_MS = 20 * 60_000;
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** A Redis logical database of its own, so the bench never touches other users' keys. */
+export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 7);
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_TABLES = { lib: 'bench_lib_sessions', peer: 'bench_es_sessions' };
+export const REDIS_PREFIX = { lib: 'bench-lib:', peer: 'bench-es:' };
+
+/** The cart every session holds: three small items and a counter, ~200 bytes of JSON. */
+export function newCart() {
+  return {
+    items: [
+      { sku: 'SKU-000001', name: 'Blue T-shirt, size M', qty: 1, price: 1999 },
+      { sku: 'SKU-000002', name: 'Canvas tote bag', qty: 2, price: 1250 },
+      { sku: 'SKU-000003', name: 'Sticker pack', qty: 3, price: 399 },
+    ],
+    counter: 0,
+  };
+}
