@@ -101,16 +101,32 @@ export class RequestSession extends SessionHandle {
 
   /** Read the session from the store once; later calls share the first read. */
   ready(): Promise<this> {
+    return this.loadOnce().then(() => this);
+  }
+
+  /** The store read, shared by every caller; a failed read may be tried again. */
+  loadOnce(): Promise<void> {
     this.loading ??= this.engine.load(this).then(
       () => {
         this.loaded = true;
       },
       (error: unknown) => {
-        this.loading = undefined; // let a later call try again
+        this.loading = undefined;
         throw error;
       },
     );
-    return this.loading.then(() => this);
+    return this.loading;
+  }
+
+  /**
+   * Take a namespace's typed view at once when that needs no validation (its text was seen
+   * before, or it is absent and gets the defaults): the common read, without promise hops.
+   * `false` when it needs `load()`. Only after the session is loaded.
+   */
+  loadKnown(schema: SessionSchemaDefinition): boolean {
+    const slot = this.unparsedSlot(schema.key);
+    if (slot.parsed && slot.value instanceof schema.type) return true;
+    return this.engine.materializeKnown(this, slot, schema);
   }
 
   /** Called by the engine with what the store holds for the cookie's id (or nothing). */
@@ -173,11 +189,9 @@ export class RequestSession extends SessionHandle {
   async load<T extends object>(type: SessionSchemaClass<T>): Promise<T> {
     const schema = schemaOf(type);
     if (!schema) throw new TypeError(`${type?.name ?? String(type)} is not a @SessionSchema class`);
-    await this.ready();
-    const slot = this.unparsedSlot(schema.key);
-    if (slot.parsed && slot.value instanceof type) return slot.value;
-    await this.engine.materialize(this, slot, schema);
-    return slot.value as T;
+    await this.loadOnce();
+    if (!this.loadKnown(schema)) await this.engine.materialize(this, this.slot(schema.key), schema);
+    return this.slot(schema.key).value as T;
   }
 
   /** The schema version stored with a namespace (1 when none was stored). */
@@ -211,7 +225,7 @@ export class RequestSession extends SessionHandle {
   }
 
   commit(): Promise<void> {
-    return this.engine.commit(this);
+    return this.engine.commit(this) ?? Promise.resolve();
   }
 
   /** Compare every slot with what was loaded; `all` copies unchanged namespaces too (regenerate). */

@@ -84,30 +84,43 @@ export class SessionEngine {
     session.adopt(id, record);
   }
 
+  /**
+   * Build a namespace's typed instance without waiting, when no validation is needed: its text
+   * was hydrated and validated before, or it is absent and gets the defaults. `false` otherwise.
+   */
+  materializeKnown(session: RequestSession, slot: Slot, schema: SessionSchemaDefinition): boolean {
+    slot.schema = schema;
+    if (!slot.parsed && slot.stored !== undefined) {
+      if (session.storedVersion(schema.key) !== schema.version) return false;
+      const known = this.codec.known(schema, slot.stored);
+      if (!known) return false;
+      slot.value = known;
+      slot.parsed = true;
+      return true;
+    }
+    if (!slot.parsed) session.parse(schema.key, slot);
+    if (slot.value !== undefined) return false;
+    const defaults = new schema.type();
+    slot.value = defaults;
+    if (slot.stored === undefined) slot.clean = JSON.stringify(defaults);
+    return true;
+  }
+
   /** Build a namespace's typed instance: migrate, hydrate, validate, or reset to defaults. */
   async materialize(
     session: RequestSession,
     slot: Slot,
     schema: SessionSchemaDefinition,
   ): Promise<void> {
-    slot.schema = schema;
-    const storedVersion = session.storedVersion(schema.key);
-    if (!slot.parsed && slot.stored !== undefined && storedVersion === schema.version) {
-      // The common read: this exact text was hydrated and validated before.
-      const known = this.codec.known(schema, slot.stored);
-      if (known) {
-        slot.value = known;
-        slot.parsed = true;
-        return;
-      }
-    }
+    if (this.materializeKnown(session, slot, schema)) return;
     if (!slot.parsed) session.parse(schema.key, slot);
     if (slot.value === undefined) {
-      const defaults = new schema.type();
-      slot.value = defaults;
-      if (slot.stored === undefined) slot.clean = JSON.stringify(defaults);
+      // Stored text that is not JSON (dropped with a warning by parse): the defaults.
+      slot.value = new schema.type();
+      slot.forceWrite = true;
       return;
     }
+    const storedVersion = session.storedVersion(schema.key);
     let plain: unknown = slot.value;
     let text = slot.stored;
     if (slot.stored !== undefined && storedVersion !== schema.version && schema.migrate) {
@@ -141,9 +154,12 @@ export class SessionEngine {
     for (const id of ids) this.tracker.forget(id);
   }
 
-  /** Write what changed, or refresh the expiry when due, and set or clear the cookie. */
-  async commit(session: RequestSession): Promise<void> {
-    if (!session.isLoaded) return;
+  /**
+   * Write what changed, or refresh the expiry when due, and set or clear the cookie. Answers
+   * `undefined` when there was nothing to write (all done at once, no promise), or the write.
+   */
+  commit(session: RequestSession): Promise<void> | undefined {
+    if (!session.isLoaded) return undefined;
     const now = this.now();
     const recreate = session.isNew || session.regeneratedFrom !== null;
     const change = session.readonly
@@ -153,8 +169,17 @@ export class SessionEngine {
     if (!writes && !(session.regeneratedFrom !== null)) {
       if (session.destroyed) this.clearCookie(session);
       else if (!session.isNew) this.refreshIfDue(session, now);
-      return;
+      return undefined;
     }
+    return this.write(session, change, now, recreate);
+  }
+
+  protected async write(
+    session: RequestSession,
+    change: PendingChange,
+    now: number,
+    recreate: boolean,
+  ): Promise<void> {
     await this.validate(change);
     const metadata = this.metadataFor(session, now);
     this.checkSize(session, change);

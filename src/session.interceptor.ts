@@ -66,8 +66,10 @@ export class SessionInterceptor implements NestInterceptor {
   /** Lock (when asked), load the session and every namespace the handler's parameters want. */
   protected async prepare(session: RequestSession, plan: RoutePlan): Promise<void> {
     if (plan.lock && !session.readonly) await this.acquireLock(session, plan.lock);
-    await session.ready();
-    for (const schema of plan.schemas) await session.load(schema.type);
+    await session.loadOnce();
+    for (const schema of plan.schemas) {
+      if (!session.loadKnown(schema)) await session.load(schema.type);
+    }
   }
 
   /**
@@ -96,7 +98,19 @@ export class SessionInterceptor implements NestInterceptor {
         inner = next.handle().subscribe({
           next: (value) => {
             const session = sessionOf();
-            if (!session && !queue) return subscriber.next(value);
+            if (!queue) {
+              // The common case: nothing to write, so the value goes on without a promise.
+              let writing: Promise<void> | undefined;
+              try {
+                writing = session && this.finish(session);
+              } catch (error) {
+                return fail(error);
+              }
+              if (!writing) return subscriber.next(value);
+              queue = writing.then(() => subscriber.next(value));
+              queue.catch(fail);
+              return;
+            }
             after(async () => {
               if (session) await this.finish(session);
               subscriber.next(value);
@@ -131,9 +145,11 @@ export class SessionInterceptor implements NestInterceptor {
     });
   }
 
-  protected async finish(session: RequestSession): Promise<void> {
-    if (session.isLoaded) await session.commit();
-    else this.engine.touchFromCookie(session.request, session.response);
+  /** Commit (a promise when something is written), or count the request as activity. */
+  protected finish(session: RequestSession): Promise<void> | undefined {
+    if (session.isLoaded) return this.engine.commit(session);
+    this.engine.touchFromCookie(session.request, session.response);
+    return undefined;
   }
 
   protected async acquireLock(
