@@ -7,47 +7,31 @@
 //   needs:    names the built library must export for the variant to run; otherwise the run
 //             reports it as "not available yet" instead of failing.
 //   baseline: the bare variant on the same platform; peer: what a 'lib' variant is compared to.
+const STORE_CLASS = {
+  memory: 'MemorySessionStore',
+  redis: 'RedisSessionStore',
+  pg: 'PostgresSessionStore',
+};
+
+/** This library on a store, compared with `peer`. */
+function lib(name, platform, store, peer) {
+  const needs = ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', STORE_CLASS[store]];
+  return { name, kind: 'lib', platform, store, needs, peer };
+}
+
 export const VARIANTS = [
   { name: 'bare-express', kind: 'bare', platform: 'express', store: null },
-  {
-    name: 'lib-memory',
-    kind: 'lib',
-    platform: 'express',
-    store: 'memory',
-    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'MemorySessionStore'],
-    peer: 'express-session-memory',
-  },
+  lib('lib-memory', 'express', 'memory', 'express-session-memory'),
   { name: 'express-session-memory', kind: 'peer', platform: 'express', store: 'memory' },
   // The floor of any interceptor-based library: bare Nest plus one global interceptor that only
   // returns next.handle(). What it costs, a session interceptor cannot avoid.
   { name: 'noop-interceptor', kind: 'floor', platform: 'express', store: null },
-  {
-    name: 'lib-redis',
-    kind: 'lib',
-    platform: 'express',
-    store: 'redis',
-    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'RedisSessionStore'],
-    peer: 'express-session-redis',
-  },
+  lib('lib-redis', 'express', 'redis', 'express-session-redis'),
   { name: 'express-session-redis', kind: 'peer', platform: 'express', store: 'redis' },
-  {
-    name: 'lib-pg',
-    kind: 'lib',
-    platform: 'express',
-    store: 'pg',
-    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'PostgresSessionStore'],
-    peer: 'express-session-pg',
-  },
+  lib('lib-pg', 'express', 'pg', 'express-session-pg'),
   { name: 'express-session-pg', kind: 'peer', platform: 'express', store: 'pg' },
   { name: 'bare-fastify', kind: 'bare', platform: 'fastify', store: null },
-  {
-    name: 'lib-memory-fastify',
-    kind: 'lib',
-    platform: 'fastify',
-    store: 'memory',
-    needs: ['SessionModule', 'Session', 'SessionSchema', 'SessionHandle', 'MemorySessionStore'],
-    peer: 'fastify-session-memory',
-  },
+  lib('lib-memory-fastify', 'fastify', 'memory', 'fastify-session-memory'),
   { name: 'fastify-session-memory', kind: 'peer', platform: 'fastify', store: 'memory' },
   { name: 'noop-interceptor-fastify', kind: 'floor', platform: 'fastify', store: null },
 ];
