@@ -56,8 +56,9 @@ export class RequestSession extends SessionHandle {
   lockedId: string | null = null;
 
   private currentId: string | undefined;
-  private fresh = true;
+  /** The store's record as loaded or last committed; `null` while the session is not stored. */
   private record: StoredSession | null = null;
+  private verifiedCookieId: string | null | undefined;
   private readonly slots = new Map<string, Slot>();
   private loading: Promise<void> | undefined;
   private loaded = false;
@@ -77,7 +78,15 @@ export class RequestSession extends SessionHandle {
   }
 
   get isNew(): boolean {
-    return this.fresh;
+    return this.record === null;
+  }
+
+  /** The id in the request's cookie if its signature is valid, else `null`; checked once. */
+  get cookieId(): string | null {
+    if (this.verifiedCookieId === undefined) {
+      this.verifiedCookieId = this.engine.cookieId(this.request);
+    }
+    return this.verifiedCookieId;
   }
 
   get isLoaded(): boolean {
@@ -134,7 +143,6 @@ export class RequestSession extends SessionHandle {
     this.slots.clear();
     this.record = record;
     this.currentId = record ? id : undefined;
-    this.fresh = record === null;
   }
 
   get<T = JsonValue>(key: string): T | undefined {
@@ -204,14 +212,14 @@ export class RequestSession extends SessionHandle {
   async regenerate(): Promise<void> {
     this.assertWritable('regenerate');
     await this.ready();
-    if (!this.fresh && this.regeneratedFrom === null) this.regeneratedFrom = this.id;
+    if (!this.isNew && this.regeneratedFrom === null) this.regeneratedFrom = this.id;
     this.currentId = newSessionId();
   }
 
   async destroy(): Promise<void> {
     this.assertWritable('destroy');
     await this.ready();
-    const ids = [this.fresh ? null : this.id, this.regeneratedFrom].filter(
+    const ids = [this.isNew ? null : this.id, this.regeneratedFrom].filter(
       (id): id is string => id !== null,
     );
     await this.engine.destroyIds(this, ids);
@@ -264,7 +272,7 @@ export class RequestSession extends SessionHandle {
   /** The store now holds `change` under `id` with `metadata`. */
   committed(id: string, change: PendingChange, metadata: SessionMetadata): void {
     const data = { ...(this.record?.data ?? {}) };
-    if (this.regeneratedFrom !== null || this.fresh) {
+    if (this.regeneratedFrom !== null || this.isNew) {
       for (const key of Object.keys(data)) if (!(key in change.set)) delete data[key];
     }
     for (const key of change.remove) delete data[key];
@@ -276,15 +284,13 @@ export class RequestSession extends SessionHandle {
     this.record = { metadata, data, revisions };
     for (const [key, slot] of this.slots) {
       slot.stored = data[key];
-      if (slot.parsed) {
-        slot.clean = slot.value === undefined ? undefined : JSON.stringify(slot.value);
-      } else {
-        slot.clean = slot.stored;
-      }
+      // What was written is the new baseline; a slot the commit did not write is unchanged.
+      if (!slot.parsed) slot.clean = slot.stored;
+      else if (slot.value === undefined) slot.clean = undefined;
+      else if (key in change.set) slot.clean = change.set[key];
       slot.forceWrite = false;
     }
     this.currentId = id;
-    this.fresh = false;
     this.regeneratedFrom = null;
     this.destroyed = false;
     this.touchRequested = false;

@@ -64,7 +64,7 @@ export class SessionEngine {
   }
 
   async load(session: RequestSession): Promise<void> {
-    const id = this.cookieId(session.request);
+    const id = session.cookieId;
     if (!id) return session.adopt(undefined, null); // forged or absent: fresh, no store read
     let record;
     try {
@@ -161,12 +161,13 @@ export class SessionEngine {
   commit(session: RequestSession): Promise<void> | undefined {
     if (!session.isLoaded) return undefined;
     const now = this.now();
-    const recreate = session.isNew || session.regeneratedFrom !== null;
+    const regenerated = session.regeneratedFrom !== null;
+    const recreate = session.isNew || regenerated;
     const change = session.readonly
       ? { set: {}, remove: [], changed: [] }
-      : session.pendingChange(session.regeneratedFrom !== null);
+      : session.pendingChange(regenerated);
     const writes = Object.keys(change.set).length + change.remove.length > 0;
-    if (!writes && !(session.regeneratedFrom !== null)) {
+    if (!writes && !regenerated) {
       if (session.destroyed) this.clearCookie(session);
       else if (!session.isNew) this.refreshIfDue(session, now);
       return undefined;

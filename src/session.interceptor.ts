@@ -156,7 +156,7 @@ export class SessionInterceptor implements NestInterceptor {
     session: RequestSession,
     lock: Required<SessionLockOptions>,
   ): Promise<void> {
-    const id = this.engine.cookieId(session.request);
+    const id = session.cookieId;
     if (!id) return; // a brand-new session: no other request can hold it
     let token: string | null;
     try {
