@@ -9,8 +9,17 @@ import type { SessionEngine } from './session-engine.js';
  */
 const sessions = new WeakMap<object, RequestSession>();
 
-export function findRequestSession(request: object): RequestSession | undefined {
-  return sessions.get(requestKey(request));
+/**
+ * The request's session if something made one. A session first reached without the response
+ * (`SessionService.get(request)`) is handed `response` here, so its commit can set the cookie.
+ */
+export function findRequestSession(
+  request: object,
+  response?: PlatformResponse,
+): RequestSession | undefined {
+  const session = sessions.get(requestKey(request));
+  if (session && !session.response && response) session.response = response;
+  return session;
 }
 
 export function requestSessionFor(
@@ -18,13 +27,10 @@ export function requestSessionFor(
   request: PlatformRequest,
   response: PlatformResponse | undefined,
 ): RequestSession {
-  const key = requestKey(request);
-  let session = sessions.get(key);
+  let session = findRequestSession(request, response);
   if (!session) {
     session = new RequestSession(engine, request, response);
-    sessions.set(key, session);
-  } else if (!session.response && response) {
-    session.response = response;
+    sessions.set(requestKey(request), session);
   }
   return session;
 }

@@ -49,9 +49,8 @@ export class SessionInterceptor implements NestInterceptor {
     const existing = findRequestSession(request);
     if (!plan.usesSession && !existing) {
       this.engine.touchFromCookie(request, response);
-      // A provider may still reach the session during the handler (SessionService.get(request),
-      // which has no response to hand): give it this one so its commit can set the cookie.
-      return this.around(next, null, () => requestSessionIfUsed(request, response));
+      // A provider may still reach the session during the handler (SessionService.get(request)).
+      return this.around(next, null, () => findRequestSession(request, response));
     }
     const session = requestSessionFor(this.engine, request, response);
     if (plan.readonly) session.readonly = true;
@@ -199,15 +198,6 @@ export class SessionInterceptor implements NestInterceptor {
     this.plans.set(handler, plan);
     return plan;
   }
-}
-
-function requestSessionIfUsed(
-  request: PlatformRequest,
-  response: PlatformResponse,
-): RequestSession | undefined {
-  const session = findRequestSession(request);
-  if (session && !session.response) session.response = response;
-  return session;
 }
 
 function statusOf(error: unknown): number {
