@@ -11,6 +11,7 @@ import {
   type StoredSession,
   movedNamespaces,
 } from './session-record.js';
+import { pollForLock } from './lock-polling.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
 /**
@@ -65,9 +66,6 @@ interface UpdateRow extends QueryResultRow {
 
 /** Rows deleted per statement by the background cleanup. */
 const CLEANUP_BATCH = 1_000;
-/** Lock polling: first and longest pause between attempts, in ms. */
-const LOCK_POLL_MIN_MS = 5;
-const LOCK_POLL_MAX_MS = 100;
 /** PostgreSQL's "relation does not exist": someone dropped the table; create it again. */
 const UNDEFINED_TABLE = '42P01';
 
@@ -191,17 +189,9 @@ export class PostgresSessionStore extends SessionStore {
     { ttlMs, waitMs }: SessionLockRequest,
   ): Promise<string | null> {
     const token = randomUUID();
-    const deadline = Date.now() + waitMs;
-    let pause = LOCK_POLL_MIN_MS;
-    for (;;) {
-      const { rowCount } = await this.run(this.sql.acquireLock, [id, token, ttlMs]);
-      if (rowCount === 1) return token;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || this.closed) return null;
-      // Jitter, so that waiters woken together do not all retry in the same instant.
-      await sleep(Math.min(remaining, pause * (0.5 + Math.random())));
-      pause = Math.min(pause * 2, LOCK_POLL_MAX_MS);
-    }
+    const take = async () =>
+      (await this.run(this.sql.acquireLock, [id, token, ttlMs])).rowCount === 1;
+    return (await pollForLock(take, waitMs, () => this.closed)) ? token : null;
   }
 
   override async releaseLock(id: string, token: string): Promise<void> {
@@ -327,8 +317,4 @@ function isPgError(error: unknown, code: string): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

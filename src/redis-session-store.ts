@@ -18,6 +18,7 @@ import {
 } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-options.js';
 import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
+import { pollForLock } from './lock-polling.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
 import {
   COMMIT_COMMAND,
@@ -52,10 +53,6 @@ interface ScriptedClient {
 }
 
 type ReadyClient = StoreClient & ScriptedClient;
-
-/** Lock polling: first retry after this many ms, growing by half each time up to the cap. */
-const LOCK_POLL_FIRST_MS = 10;
-const LOCK_POLL_MAX_MS = 100;
 
 /**
  * Sessions in Redis: one hash per session (one field per namespace, see `redis-session-hash.ts`),
@@ -154,16 +151,9 @@ export class RedisSessionStore extends SessionStore {
     const client = await this.connection();
     const key = lockKey(this.prefix, id);
     const token = randomUUID();
-    const deadline = Date.now() + request.waitMs;
     const ttl = Math.max(1, Math.ceil(request.ttlMs));
-    let pause = LOCK_POLL_FIRST_MS;
-    for (;;) {
-      if ((await client.set(key, token, 'PX', ttl, 'NX')) === 'OK') return token;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
-      await sleep(Math.min(pause, remaining));
-      pause = Math.min(pause * 1.5, LOCK_POLL_MAX_MS);
-    }
+    const take = async () => (await client.set(key, token, 'PX', ttl, 'NX')) === 'OK';
+    return (await pollForLock(take, request.waitMs)) ? token : null;
   }
 
   override async releaseLock(id: string, token: string): Promise<void> {
@@ -218,8 +208,4 @@ function assertTimes(...times: number[]): void {
       throw new TypeError(`RedisSessionStore: times must be finite epoch ms, got ${time}`);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
