@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { SessionStore } from '../../src/session-store.js';
 import type { SessionMetadata, SessionWrite } from '../../src/session-record.js';
-import { TestClock } from './test-clock.js';
+import { TestClock } from '../support/test-clock.js';
 
 export interface SessionStoreConformanceOptions {
   /** Shown in the suite's title. */

@@ -40,7 +40,7 @@ describe.each(PLATFORMS)('expiry on %s', (platform) => {
       metadata: {
         createdAt: 0,
         lastSeenAt: 0,
-        idleExpiresAt: app.clock.time - 1,
+        idleExpiresAt: app.clock.now() - 1,
         absoluteExpiresAt: null,
       },
       data: { cart: '{"items":[{"sku":"zombie","quantity":1}]}' },

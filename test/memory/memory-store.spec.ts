@@ -5,7 +5,7 @@ import {
   type MemorySessionStoreOptions,
 } from '../../src/memory-session-store.js';
 import type { SessionMetadata } from '../../src/session-record.js';
-import { TestClock } from '../conformance/test-clock.js';
+import { TestClock } from '../support/test-clock.js';
 
 // What only the memory store does: its bound, its sweep, value isolation and its timer.
 describe('MemorySessionStore', () => {

@@ -74,12 +74,3 @@ export class ProbeStore extends SessionStore {
     await super.close();
   }
 }
-
-/** A clock the test moves by hand. */
-export class TestClock {
-  constructor(public time = Date.UTC(2026, 0, 1)) {}
-  readonly now = (): number => this.time;
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}

@@ -1,7 +1,8 @@
 import { SessionModule, SessionStore, type SessionModuleOptions } from '../../src/index.js';
 import { FixtureController, VisitCountingGuard } from './fixtures.js';
 import { startApp, type Platform, type RunningApp } from './platforms.js';
-import { ProbeStore, TestClock } from './probe-store.js';
+import { ProbeStore } from './probe-store.js';
+import { TestClock } from './test-clock.js';
 
 export const SECRET = 'a-test-secret-that-is-long-enough-0001';
 
