@@ -1,26 +1,26 @@
-export { SessionModule } from './session.module.js';
+export { SessionModule } from './module/session.module.js';
 export {
   SESSION_ASYNC_OPTIONS_TYPE,
   SESSION_MODULE_OPTIONS,
   SESSION_OPTIONS_TYPE,
-} from './session.module-definition.js';
+} from './module/session.module-definition.js';
 export type {
   SameSite,
   SessionCookieOptions,
   SessionLockDefaults,
   SessionModuleOptions,
-} from './session-options.js';
-export { SessionOptionsError } from './resolve-session-options.js';
-export { Session, type SessionParamOptions } from './session.decorator.js';
+} from './module/session-options.js';
+export { SessionOptionsError } from './module/resolve-session-options.js';
+export { Session, type SessionParamOptions } from './http/session.decorator.js';
 export {
   SessionSchema,
   type SessionSchemaClass,
   type SessionSchemaOptions,
-} from './session-schema.decorator.js';
-export { SessionLock, type SessionLockOptions } from './session-lock.decorator.js';
-export { SessionHandle } from './session-handle.js';
-export { SessionService } from './session.service.js';
-export { SessionInterceptor } from './session.interceptor.js';
+} from './schema/session-schema.decorator.js';
+export { SessionLock, type SessionLockOptions } from './http/session-lock.decorator.js';
+export { SessionHandle } from './session/session-handle.js';
+export { SessionService } from './http/session.service.js';
+export { SessionInterceptor } from './http/session.interceptor.js';
 export {
   SessionConflictError,
   SessionInterruptedError,
@@ -29,8 +29,8 @@ export {
   SessionTooLargeError,
   SessionValidationError,
   StoredSessionInvalidError,
-} from './session-errors.js';
-export type { JsonValue } from './json-value.js';
+} from './errors/session-errors.js';
+export type { JsonValue } from './store/json-value.js';
 export {
   expiresAt,
   isExpired,
@@ -40,21 +40,34 @@ export {
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
-} from './session-record.js';
-export { SessionStore } from './session-store.js';
-export { MemorySessionStore, type MemorySessionStoreOptions } from './memory-session-store.js';
+} from './store/session-record.js';
+export { SessionStore } from './store/session-store.js';
+export {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+} from './stores/memory/memory-session-store.js';
 export {
   PostgresSessionStore,
   type PostgresPool,
   type PostgresSessionStoreOptions,
-} from './postgres-session-store.js';
+} from './stores/postgres/postgres-session-store.js';
 export {
   ExpressSessionStoreAdapter,
   type ExpressSessionStoreAdapterOptions,
   type ExpressSessionStoreLike,
   type ExpressSessionLike,
   type ExpressSessionCookieLike,
-} from './express-session-store-adapter.js';
-export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
-export type { RedisClient, RedisConnectionOptions, RedisEndpoint } from './redis-options.js';
-export { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
+} from './stores/express-session/express-session-store-adapter.js';
+export {
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+} from './stores/redis/redis-session-store.js';
+export type {
+  RedisClient,
+  RedisConnectionOptions,
+  RedisEndpoint,
+} from './stores/redis/redis-options.js';
+export {
+  jsonTextSerializer,
+  type RedisSessionSerializer,
+} from './stores/redis/redis-session-serializer.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { SessionStore } from '../../src/session-store.js';
-import type { SessionMetadata, SessionWrite } from '../../src/session-record.js';
+import type { SessionStore } from '../../src/store/session-store.js';
+import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
 import { TestClock } from '../support/test-clock.js';
 
 export interface SessionStoreConformanceOptions {

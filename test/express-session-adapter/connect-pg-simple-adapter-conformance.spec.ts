@@ -1,6 +1,6 @@
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
-import { ExpressSessionStoreAdapter } from '../../src/express-session-store-adapter.js';
+import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/express-session-store-adapter.js';
 import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
 import { describeWithServer } from '../support/servers.js';
 import { testPool, uniqueName } from '../postgres/postgres-test-db.js';

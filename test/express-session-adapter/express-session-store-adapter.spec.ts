@@ -1,14 +1,14 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import session from 'express-session';
 import type { RedisStore } from 'connect-redis';
-import { callbackPromise } from '../../src/callback-promise.js';
+import { callbackPromise } from '../../src/stores/express-session/callback-promise.js';
 import {
   ExpressSessionStoreAdapter,
   type ExpressSessionLike,
   type ExpressSessionStoreLike,
-} from '../../src/express-session-store-adapter.js';
-import { PerKeyQueue } from '../../src/per-key-queue.js';
-import type { SessionMetadata, SessionWrite } from '../../src/session-record.js';
+} from '../../src/stores/express-session/express-session-store-adapter.js';
+import { PerKeyQueue } from '../../src/store/per-key-queue.js';
+import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
 
 const HOUR = 3_600_000;
 

@@ -1,5 +1,5 @@
 import session from 'express-session';
-import { ExpressSessionStoreAdapter } from '../../src/express-session-store-adapter.js';
+import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/express-session-store-adapter.js';
 import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
 
 // express-session's own MemoryStore drops a session once `cookie.expires` has passed by the wall

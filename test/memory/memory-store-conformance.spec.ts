@@ -1,4 +1,4 @@
-import { MemorySessionStore } from '../../src/memory-session-store.js';
+import { MemorySessionStore } from '../../src/stores/memory/memory-session-store.js';
 import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
 
 runSessionStoreConformance({

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   MemorySessionStore,
   type MemorySessionStoreOptions,
-} from '../../src/memory-session-store.js';
-import type { SessionMetadata } from '../../src/session-record.js';
+} from '../../src/stores/memory/memory-session-store.js';
+import type { SessionMetadata } from '../../src/store/session-record.js';
 import { TestClock } from '../support/test-clock.js';
 
 // What only the memory store does: its bound, its sweep, value isolation and its timer.

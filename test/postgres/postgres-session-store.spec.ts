@@ -2,8 +2,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
-import { PostgresSessionStore } from '../../src/postgres-session-store.js';
-import type { SessionMetadata, SessionWrite } from '../../src/session-record.js';
+import { PostgresSessionStore } from '../../src/stores/postgres/postgres-session-store.js';
+import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
 import { DATABASE_URL, describeWithServer } from '../support/servers.js';
 import { countQueries, dropTables, testPool, uniqueName } from './postgres-test-db.js';
 

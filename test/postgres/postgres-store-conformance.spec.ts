@@ -1,4 +1,4 @@
-import { PostgresSessionStore } from '../../src/postgres-session-store.js';
+import { PostgresSessionStore } from '../../src/stores/postgres/postgres-session-store.js';
 import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
 import { DATABASE_URL, describeWithServer } from '../support/servers.js';
 import { dropTables, testPool, uniqueName } from './postgres-test-db.js';

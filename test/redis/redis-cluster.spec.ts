@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from '@jest/globals';
-import { RedisSessionStore } from '../../src/redis-session-store.js';
+import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
 import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
 import {
   describeWithRedisBinaries,

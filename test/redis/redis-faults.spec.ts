@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { RedisSessionStore } from '../../src/redis-session-store.js';
-import type { SessionMetadata } from '../../src/session-record.js';
+import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
+import type { SessionMetadata } from '../../src/store/session-record.js';
 import {
   describeWithRedisBinaries,
   makeTempDir,

@@ -8,7 +8,7 @@ jest.unstable_mockModule('ioredis', () => {
 
 describe('RedisSessionStore without ioredis installed', () => {
   it('loads, and rejects with a message naming the package when it is first used', async () => {
-    const { RedisSessionStore } = await import('../../src/redis-session-store.js');
+    const { RedisSessionStore } = await import('../../src/stores/redis/redis-session-store.js');
     const store = new RedisSessionStore({ url: 'redis://127.0.0.1:1' });
     await expect(store.get('id')).rejects.toThrow(/needs the 'ioredis' package/);
     await store.close();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Redis, type Command } from 'ioredis';
-import { RedisSessionStore } from '../../src/redis-session-store.js';
-import type { SessionMetadata } from '../../src/session-record.js';
+import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
+import type { SessionMetadata } from '../../src/store/session-record.js';
 import { describeWithServer, REDIS_URL } from '../support/servers.js';
 import { deleteKeys } from './support/redis-keys.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { CookieSigner } from '../../src/cookie-signer.js';
-import { readCookie, serializeSessionCookie } from '../../src/session-cookie.js';
-import { newSessionId } from '../../src/session-id.js';
+import { CookieSigner } from '../../src/cookie/cookie-signer.js';
+import { readCookie, serializeSessionCookie } from '../../src/cookie/session-cookie.js';
+import { newSessionId } from '../../src/cookie/session-id.js';
 
 const OLD = 'old-secret-old-secret-old-secret-0000';
 const NEW = 'new-secret-new-secret-new-secret-1111';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Type } from 'class-transformer';
 import { IsDate, IsInt, ValidateNested } from 'class-validator';
-import { cloneInstance } from '../../src/instance-clone.js';
-import { SchemaCodec } from '../../src/schema-codec.js';
-import { schemaOf, SessionSchema } from '../../src/session-schema.decorator.js';
+import { cloneInstance } from '../../src/schema/instance-clone.js';
+import { SchemaCodec } from '../../src/schema/schema-codec.js';
+import { schemaOf, SessionSchema } from '../../src/schema/session-schema.decorator.js';
 
 class Line {
   @IsInt() n = 0;

@@ -1,4 +1,4 @@
-import { SESSION_SCHEMA } from './session.constants.js';
+import { SESSION_SCHEMA } from '../module/session.constants.js';
 
 export interface SessionSchemaOptions {
   /** The namespace (session key) this class is the typed view of. */

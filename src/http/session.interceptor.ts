@@ -8,14 +8,14 @@ import {
 import { Reflector } from '@nestjs/core';
 import { Observable, type Subscription } from 'rxjs';
 import type { PlatformRequest, PlatformResponse } from './http-platform.js';
-import type { RequestSession } from './request-session.js';
-import { findRequestSession, requestSessionFor } from './request-sessions.js';
-import { SESSION_LOCK, SESSION_PARAMS } from './session.constants.js';
+import type { RequestSession } from '../session/request-session.js';
+import { findRequestSession, requestSessionFor } from '../session/request-sessions.js';
+import { SESSION_LOCK, SESSION_PARAMS } from '../module/session.constants.js';
 import type { SessionParamSpec } from './session.decorator.js';
-import { SessionEngine } from './session-engine.js';
-import { SessionLockTimeoutError } from './session-errors.js';
+import { SessionEngine } from '../session/session-engine.js';
+import { SessionLockTimeoutError } from '../errors/session-errors.js';
 import type { SessionLockOptions } from './session-lock.decorator.js';
-import type { SessionSchemaDefinition } from './session-schema.decorator.js';
+import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 
 /** What a route needs from the session, worked out once per handler. */
 interface RoutePlan {

@@ -1,4 +1,4 @@
-import { SessionStore } from './session-store.js';
+import { SessionStore } from '../../store/session-store.js';
 import {
   expiresAt,
   isExpired,
@@ -7,7 +7,7 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
-} from './session-record.js';
+} from '../../store/session-record.js';
 import { callbackPromise } from './callback-promise.js';
 import {
   fromSessionObject,
@@ -15,7 +15,7 @@ import {
   type ExpressSessionLike,
   type RecordSessionObject,
 } from './express-session-record.js';
-import { PerKeyQueue } from './per-key-queue.js';
+import { PerKeyQueue } from '../../store/per-key-queue.js';
 
 export type { ExpressSessionCookieLike, ExpressSessionLike } from './express-session-record.js';
 

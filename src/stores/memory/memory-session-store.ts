@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { SessionStore } from './session-store.js';
+import { SessionStore } from '../../store/session-store.js';
 import {
   type SessionTouch,
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
-} from './session-record.js';
+} from '../../store/session-record.js';
 import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
 import { MemorySessionTable } from './memory-session-table.js';
 

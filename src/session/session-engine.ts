@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CookieSigner } from './cookie-signer.js';
+import { CookieSigner } from '../cookie/cookie-signer.js';
 import {
   appendSetCookie,
   cookieHeader,
@@ -8,10 +8,10 @@ import {
   setHeader,
   type PlatformRequest,
   type PlatformResponse,
-} from './http-platform.js';
+} from '../http/http-platform.js';
 import type { RequestSession, PendingChange } from './request-session.js';
-import { SchemaCodec, type FieldFailure } from './schema-codec.js';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { SchemaCodec, type FieldFailure } from '../schema/schema-codec.js';
+import { RESOLVED_SESSION_OPTIONS } from '../module/session.constants.js';
 import {
   SessionConflictError,
   SessionInterruptedError,
@@ -19,12 +19,12 @@ import {
   SessionTooLargeError,
   SessionValidationError,
   StoredSessionInvalidError,
-} from './session-errors.js';
-import type { ResolvedSessionOptions } from './session-options.js';
-import { isExpired, type SessionMetadata, type SessionWrite } from './session-record.js';
-import { schemaForKey, type SessionSchemaDefinition } from './session-schema.decorator.js';
-import { serializeSessionCookie, readCookie } from './session-cookie.js';
-import { SessionStore } from './session-store.js';
+} from '../errors/session-errors.js';
+import type { ResolvedSessionOptions } from '../module/session-options.js';
+import { isExpired, type SessionMetadata, type SessionWrite } from '../store/session-record.js';
+import { schemaForKey, type SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
+import { serializeSessionCookie, readCookie } from '../cookie/session-cookie.js';
+import { SessionStore } from '../store/session-store.js';
 import { TouchTracker } from './touch-tracker.js';
 
 type Slot = ReturnType<RequestSession['slot']>;

@@ -1,4 +1,4 @@
-import type { SessionMetadata } from './session-record.js';
+import type { SessionMetadata } from '../../store/session-record.js';
 
 /** The times kept per slot, in `times`. */
 const CREATED_AT = 0;

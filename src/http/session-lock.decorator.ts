@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import { SESSION_LOCK } from './session.constants.js';
+import { SESSION_LOCK } from '../module/session.constants.js';
 
 export interface SessionLockOptions {
   /** How long to wait for the lock before answering 423 Locked. Default: the module's `lock.waitMs`. */

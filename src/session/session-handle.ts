@@ -1,5 +1,5 @@
-import type { JsonValue } from './json-value.js';
-import type { SessionSchemaClass } from './session-schema.decorator.js';
+import type { JsonValue } from '../store/json-value.js';
+import type { SessionSchemaClass } from '../schema/session-schema.decorator.js';
 
 /**
  * The current request's session: the untyped bag of ASP.NET's `ISession` (`get`/`set`/`remove`/

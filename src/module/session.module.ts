@@ -1,14 +1,14 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { MemorySessionStore } from './memory-session-store.js';
+import { MemorySessionStore } from '../stores/memory/memory-session-store.js';
 import { resolveSessionOptions } from './resolve-session-options.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
-import { SessionEngine } from './session-engine.js';
-import { SessionInterceptor } from './session.interceptor.js';
+import { SessionEngine } from '../session/session-engine.js';
+import { SessionInterceptor } from '../http/session.interceptor.js';
 import { ConfigurableSessionModule, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import type { ResolvedSessionOptions, SessionModuleOptions } from './session-options.js';
-import { SessionService } from './session.service.js';
-import { SessionStore } from './session-store.js';
+import { SessionService } from '../http/session.service.js';
+import { SessionStore } from '../store/session-store.js';
 
 /**
  * Server-side sessions: `SessionModule.forRoot({ secret })` or `forRootAsync({ useFactory,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { SessionStore } from './session-store.js';
+import { SessionStore } from '../../store/session-store.js';
 import {
   isExpired,
   type SessionLockRequest,
@@ -8,7 +8,7 @@ import {
   type SessionWrite,
   type SessionWriteResult,
   type StoredSession,
-} from './session-record.js';
+} from '../../store/session-record.js';
 import {
   closeRedisClient,
   openRedisClient,
@@ -18,7 +18,7 @@ import {
 } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-options.js';
 import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
-import { pollForLock } from './lock-polling.js';
+import { pollForLock } from '../../store/lock-polling.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
 import {
   COMMIT_COMMAND,

@@ -1,15 +1,15 @@
-import type { JsonValue } from './json-value.js';
-import type { SessionMetadata, StoredSession } from './session-record.js';
+import type { JsonValue } from '../store/json-value.js';
+import type { SessionMetadata, StoredSession } from '../store/session-record.js';
 import { SessionHandle } from './session-handle.js';
-import { newSessionId } from './session-id.js';
+import { newSessionId } from '../cookie/session-id.js';
 import {
   RESERVED_KEY_PREFIX,
   schemaOf,
   versionKey,
   type SessionSchemaClass,
   type SessionSchemaDefinition,
-} from './session-schema.decorator.js';
-import type { PlatformRequest, PlatformResponse } from './http-platform.js';
+} from '../schema/session-schema.decorator.js';
+import type { PlatformRequest, PlatformResponse } from '../http/http-platform.js';
 import type { SessionEngine } from './session-engine.js';
 
 /** One namespace as this request sees it. */

@@ -1,4 +1,4 @@
-import type { SessionMetadata, StoredSession } from './session-record.js';
+import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
 
 /** The part of an express-session session object that stores read their TTL from. */
 export interface ExpressSessionCookieLike {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
-import { SessionStore } from './session-store.js';
+import { SessionStore } from '../../store/session-store.js';
 import {
   expiresAt,
   type SessionLockRequest,
@@ -10,8 +10,8 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
-} from './session-record.js';
-import { pollForLock } from './lock-polling.js';
+} from '../../store/session-record.js';
+import { pollForLock } from '../../store/lock-polling.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
 /**

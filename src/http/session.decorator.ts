@@ -1,12 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { SESSION_PARAMS } from './session.constants.js';
-import { SessionHandle } from './session-handle.js';
-import { findRequestSession } from './request-sessions.js';
+import { SESSION_PARAMS } from '../module/session.constants.js';
+import { SessionHandle } from '../session/session-handle.js';
+import { findRequestSession } from '../session/request-sessions.js';
 import {
   schemaOf,
   type SessionSchemaClass,
   type SessionSchemaDefinition,
-} from './session-schema.decorator.js';
+} from '../schema/session-schema.decorator.js';
 
 export interface SessionParamOptions {
   /** The route only reads the session: it never writes it and never waits for a session lock. */

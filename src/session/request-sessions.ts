@@ -1,4 +1,4 @@
-import { requestKey, type PlatformRequest, type PlatformResponse } from './http-platform.js';
+import { requestKey, type PlatformRequest, type PlatformResponse } from '../http/http-platform.js';
 import { RequestSession } from './request-session.js';
 import type { SessionEngine } from './session-engine.js';
 

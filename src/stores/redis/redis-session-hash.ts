@@ -1,4 +1,4 @@
-import type { SessionMetadata, StoredSession } from './session-record.js';
+import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
 import type { RedisSessionSerializer } from './redis-session-serializer.js';
 
 /**

@@ -1,8 +1,8 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import type { PlatformRequest, PlatformResponse } from './http-platform.js';
-import { requestSessionFor } from './request-sessions.js';
-import type { SessionHandle } from './session-handle.js';
-import { SessionEngine } from './session-engine.js';
+import { requestSessionFor } from '../session/request-sessions.js';
+import type { SessionHandle } from '../session/session-handle.js';
+import { SessionEngine } from '../session/session-engine.js';
 
 /**
  * The session from anywhere that has the request: a guard, a pipe, a provider. It is the same
