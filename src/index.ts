@@ -42,6 +42,7 @@ export {
   type StoredSession,
 } from './store/session-record.js';
 export { SessionStore } from './store/session-store.js';
+export { CorruptSessionRecordError, SessionStoreError } from './store/session-store-error.js';
 export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
