@@ -18,11 +18,12 @@ export {
   type SessionSchemaOptions,
 } from './schema/session-schema.decorator.js';
 export { SessionLock, type SessionLockOptions } from './http/session-lock.decorator.js';
+export { UsesSession } from './http/uses-session.decorator.js';
 export { SessionHandle } from './session/session-handle.js';
 export { SessionService } from './http/session.service.js';
-export { SessionInterceptor } from './http/session.interceptor.js';
 export {
   SessionConflictError,
+  SessionNotCommittedError,
   SessionInterruptedError,
   SessionLockTimeoutError,
   SessionStoreUnavailableError,

@@ -5,6 +5,7 @@ import {
   InternalServerErrorException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { SessionStoreError } from '../store/session-store-error.js';
 
 /** A change to the session failed its schema at commit: nothing was written. */
 export class SessionValidationError extends InternalServerErrorException {
@@ -50,14 +51,32 @@ export class SessionTooLargeError extends HttpException {
   }
 }
 
+/** What the module asked of the store when it failed. */
+export type StoreOperation = 'read' | 'write' | 'destroy' | 'lock';
+
+/**
+ * What the client is told about its change. Only a store that knows it changed nothing
+ * (`SessionStoreError` with outcome `'not-applied'`) lets the response say "not saved"; a timeout
+ * may have reached the server, so anything else says "may not have been saved".
+ */
+function savedNote(operation: StoreOperation, cause: unknown): string {
+  if (operation !== 'write' && operation !== 'destroy') return '';
+  const what = operation === 'write' ? 'Your change' : 'The end of the session';
+  return isNotApplied(cause) ? ` ${what} was not saved.` : ` ${what} may not have been saved.`;
+}
+
+function isNotApplied(cause: unknown): boolean {
+  return cause instanceof SessionStoreError && cause.outcome === 'not-applied';
+}
+
 /** The store could not be reached or failed: sent as 503 with `Retry-After`. */
 export class SessionStoreUnavailableError extends ServiceUnavailableException {
   constructor(
-    operation: 'read' | 'write' | 'destroy' | 'lock',
+    readonly operation: StoreOperation,
     readonly retryAfterSeconds: number,
     cause: unknown,
   ) {
-    const saved = operation === 'write' ? ' Your change was not saved.' : '';
+    const saved = savedNote(operation, cause);
     super(
       {
         statusCode: HttpStatus.SERVICE_UNAVAILABLE,
@@ -110,5 +129,25 @@ export class SessionLockTimeoutError extends HttpException {
       HttpStatus.LOCKED,
     );
     this.name = 'SessionLockTimeoutError';
+  }
+}
+
+/**
+ * A write to the session on a route that will never commit it (it does not use the session):
+ * thrown at once, so that nothing is dropped silently. A programming error: the fix is in the
+ * message.
+ */
+export class SessionNotCommittedError extends Error {
+  constructor(operation: string, route: string) {
+    super(
+      route
+        ? `session.${operation}() on ${route} would never be committed: this route does not use ` +
+            `the session. Add @UsesSession() to the route or its controller (or a @Session() ` +
+            `parameter), or set everyRoute: true in SessionModule.forRoot()`
+        : `session.${operation}() on a request whose route is not known to use the session: from ` +
+            `a guard, pass the ExecutionContext (sessionService.get(context)); otherwise add ` +
+            `@UsesSession() to the route, or set everyRoute: true in SessionModule.forRoot()`,
+    );
+    this.name = 'SessionNotCommittedError';
   }
 }

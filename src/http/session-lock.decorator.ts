@@ -1,5 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
-import { SESSION_LOCK } from '../module/session.constants.js';
+import { routeMetadataDecorator, SESSION_LOCK } from './route-metadata.js';
 
 export interface SessionLockOptions {
   /** How long to wait for the lock before answering 423 Locked. Default: the module's `lock.waitMs`. */
@@ -12,5 +11,7 @@ export interface SessionLockOptions {
  * Requests of one session that carry this decorator (on a route or a controller) run one at a
  * time, from loading the session to committing it. Readers (`@Session({ readonly: true })`)
  * never wait. A request that cannot get the lock in time gets 423 Locked and changes nothing.
+ * It also marks the route as one that uses the session.
  */
-export const SessionLock = (options: SessionLockOptions = {}) => SetMetadata(SESSION_LOCK, options);
+export const SessionLock = (options: SessionLockOptions = {}): ClassDecorator & MethodDecorator =>
+  routeMetadataDecorator(SESSION_LOCK, options);

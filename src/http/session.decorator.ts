@@ -1,31 +1,26 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { SESSION_PARAMS } from '../module/session.constants.js';
+import { schemaOf, type SessionSchemaClass } from '../schema/session-schema.decorator.js';
+import { findRequestSession } from '../session/request-registry.js';
 import { SessionHandle } from '../session/session-handle.js';
-import { findRequestSession } from '../session/request-sessions.js';
-import {
-  schemaOf,
-  type SessionSchemaClass,
-  type SessionSchemaDefinition,
-} from '../schema/session-schema.decorator.js';
+import { appendMethodMetadata, SESSION_PARAMS } from './route-metadata.js';
+import type { SessionParamSpec } from './route-plan.js';
 
 export interface SessionParamOptions {
   /** The route only reads the session: it never writes it and never waits for a session lock. */
   readonly?: boolean;
 }
 
-/** What one `@Session()` parameter asks for; kept on the handler for the interceptor. */
-export interface SessionParamSpec {
-  schema: SessionSchemaDefinition | null;
-  readonly: boolean;
-}
-
 const injectSession = createParamDecorator((spec: SessionParamSpec, context: ExecutionContext) => {
   const session = findRequestSession(context.switchToHttp().getRequest<object>());
-  if (!session?.isLoaded) {
-    throw new Error('@Session() needs SessionModule.forRoot() imported in the application');
+  if (!session?.state.loaded) {
+    const where = `${context.getClass().name}.${context.getHandler().name}()`;
+    throw new Error(
+      `@Session() in ${where}: no session was prepared for this request; ` +
+        `import SessionModule.forRoot() in the application`,
+    );
   }
   // The interceptor loaded the session and every requested namespace before the handler ran.
-  return spec.schema ? session.slot(spec.schema.key).value : session;
+  return spec.schema ? session.state.slots.get(spec.schema.key)?.value : session.handle;
 });
 
 /**
@@ -59,10 +54,7 @@ export function Session(
       );
     }
     const spec: SessionParamSpec = { schema, readonly: settings.readonly === true };
-    const handler = (target as Record<string | symbol, object>)[propertyKey];
-    const specs =
-      (Reflect.getOwnMetadata(SESSION_PARAMS, handler) as SessionParamSpec[] | undefined) ?? [];
-    Reflect.defineMetadata(SESSION_PARAMS, [...specs, spec], handler);
+    appendMethodMetadata(SESSION_PARAMS, spec, target, propertyKey);
     injectSession(spec)(target, propertyKey, index);
   };
 }

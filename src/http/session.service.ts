@@ -1,27 +1,88 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
-import type { PlatformRequest, PlatformResponse } from './http-platform.js';
-import { requestSessionFor } from '../session/request-sessions.js';
-import type { SessionHandle } from '../session/session-handle.js';
+import { HttpException, Injectable, type ExecutionContext } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { requestSessionFor } from '../session/request-registry.js';
 import { SessionEngine } from '../session/session-engine.js';
+import type { SessionHandle } from '../session/session-handle.js';
+import type { SessionState } from '../session/session-state.js';
+import type { PlatformRequest, PlatformResponse } from './http-platform.js';
+import { holdResponse, type Replacement } from './response-barrier.js';
+import { routeLabel } from './route-label.js';
+import { RoutePlans } from './route-plan.js';
 
 /**
  * The session from anywhere that has the request: a guard, a pipe, a provider. It is the same
- * handle the route's `@Session()` gets, and the interceptor commits it.
+ * handle the route's `@Session()` gets, committed by the same function. Pass the
+ * `ExecutionContext` where there is one (a guard): then the route is known, and a guard's
+ * change survives even when the guard rejects the request with a 4xx.
  */
 @Injectable()
 export class SessionService {
-  constructor(private readonly engine: SessionEngine) {}
+  constructor(
+    private readonly engine: SessionEngine,
+    private readonly plans: RoutePlans,
+  ) {}
 
-  /** The request's session, loaded. Pass the `ExecutionContext` where there is one. */
+  /** The request's session, loaded. */
   async get(contextOrRequest: ExecutionContext | object): Promise<SessionHandle> {
-    const [request, response] = isExecutionContext(contextOrRequest)
-      ? [
-          contextOrRequest.switchToHttp().getRequest<PlatformRequest>(),
-          contextOrRequest.switchToHttp().getResponse<PlatformResponse>(),
-        ]
-      : [contextOrRequest as PlatformRequest, undefined];
-    return requestSessionFor(this.engine, request, response).ready();
+    const session = isExecutionContext(contextOrRequest)
+      ? this.fromContext(contextOrRequest)
+      : requestSessionFor(this.engine, contextOrRequest as PlatformRequest, undefined);
+    await this.engine.ready(session.state);
+    return session.handle;
   }
+
+  private fromContext(context: ExecutionContext) {
+    const http = context.switchToHttp();
+    const request = http.getRequest<PlatformRequest>();
+    const response = http.getResponse<PlatformResponse>();
+    const session = requestSessionFor(this.engine, request, response);
+    const { state } = session;
+    if (!state.route) {
+      const plan = this.plans.get(context.getHandler());
+      const name = plan?.name ?? `${context.getClass().name}.${context.getHandler().name}()`;
+      state.route = routeLabel(request, name);
+      if (plan) {
+        state.commits = true;
+        // Reached before the interceptor (in a guard): if the guard rejects, the interceptor
+        // never runs, so the response waits at the barrier for the commit instead.
+        const raw = (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
+        if (typeof raw.writeHead === 'function') {
+          holdResponse(raw, (status) => this.commitBeforeSend(state, raw, status));
+        }
+      }
+    }
+    return session;
+  }
+
+  /** The barrier's commit: the same commit function; a 5xx response commits nothing. */
+  private commitBeforeSend(
+    state: SessionState,
+    raw: ServerResponse,
+    status: number,
+  ): Promise<Replacement | undefined> | undefined {
+    if (status >= 500) return undefined;
+    state.response = raw as unknown as PlatformResponse;
+    let writing: Promise<void> | undefined;
+    try {
+      writing = this.engine.commit(state);
+    } catch (error) {
+      return Promise.resolve(replacementFor(error));
+    }
+    return writing?.then(() => undefined, replacementFor);
+  }
+}
+
+/** The response that replaces a held one whose commit failed (a 503, a validation 500). */
+function replacementFor(error: unknown): Replacement {
+  const status = error instanceof HttpException ? error.getStatus() : 500;
+  const body =
+    error instanceof HttpException
+      ? error.getResponse()
+      : { statusCode: 500, message: 'Internal server error' };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 function isExecutionContext(value: object): value is ExecutionContext {

@@ -100,6 +100,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   ) {
     throw new SessionOptionsError('store', 'must be a SessionStore instance');
   }
+  if (options.everyRoute !== undefined && typeof options.everyRoute !== 'boolean') {
+    throw new SessionOptionsError('everyRoute', 'must be true or false');
+  }
   if (options.clock !== undefined && typeof options.clock !== 'function') {
     throw new SessionOptionsError('clock', 'must be a function returning epoch milliseconds');
   }
@@ -126,6 +129,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       waitMs: positive('lock.waitMs', options.lock?.waitMs ?? 5_000, true),
       ttlMs: positive('lock.ttlMs', options.lock?.ttlMs ?? 30_000),
     },
+    everyRoute: options.everyRoute ?? false,
     clock: options.clock ?? Date.now,
   };
 }

@@ -65,6 +65,13 @@ export interface SessionModuleOptions {
   retryAfterSeconds?: number;
   /** Defaults for `@SessionLock()`. */
   lock?: SessionLockDefaults;
+  /**
+   * Run on every route, as a global interceptor would: every request counts as activity (its
+   * session's expiry is refreshed when due) and any route may write the session. Default
+   * `false`: only routes that use the session (a `@Session()` parameter, `@SessionLock()`,
+   * `@UsesSession()`) run this library's code; others are untouched and do not refresh expiry.
+   */
+  everyRoute?: boolean;
   /** The clock, in epoch ms; tests pass a controllable one. Default `Date.now`. */
   clock?: () => number;
 }
@@ -82,5 +89,6 @@ export interface ResolvedSessionOptions {
   onInvalidStoredData: 'reset' | 'reject';
   retryAfterSeconds: number;
   lock: Required<SessionLockDefaults>;
+  everyRoute: boolean;
   clock: () => number;
 }

@@ -1,22 +1,32 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import {
+  Inject,
+  Module,
+  type MiddlewareConsumer,
+  type NestModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { RoutePlans } from '../http/route-plan.js';
+import { SessionInterceptor } from '../http/session.interceptor.js';
+import { SessionRouteBinder } from '../http/session-route-binder.js';
+import { SessionService } from '../http/session.service.js';
+import { SessionEngine } from '../session/session-engine.js';
+import { SessionStore } from '../store/session-store.js';
 import { MemorySessionStore } from '../stores/memory/memory-session-store.js';
 import { resolveSessionOptions } from './resolve-session-options.js';
 import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
-import { SessionEngine } from '../session/session-engine.js';
-import { SessionInterceptor } from '../http/session.interceptor.js';
 import { ConfigurableSessionModule, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import type { ResolvedSessionOptions, SessionModuleOptions } from './session-options.js';
-import { SessionService } from '../http/session.service.js';
-import { SessionStore } from '../store/session-store.js';
 
 /**
  * Server-side sessions: `SessionModule.forRoot({ secret })` or `forRootAsync({ useFactory,
- * inject })`. Registers the commit interceptor globally, the store under the `SessionStore`
- * token (swap it with `overrideProvider(SessionStore)`), and `SessionService`. Global unless
- * `isGlobal: false`.
+ * inject })`. Registers the store under the `SessionStore` token (swap it with
+ * `overrideProvider(SessionStore)`) and `SessionService`, and puts the commit interceptor on the
+ * routes that use the session. Global unless `isGlobal: false`.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: RESOLVED_SESSION_OPTIONS,
@@ -32,13 +42,33 @@ import { SessionStore } from '../store/session-store.js';
     },
     SessionEngine,
     SessionService,
-    { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
+    RoutePlans,
+    SessionInterceptor,
+    SessionRouteBinder,
   ],
   exports: [SessionService, SessionStore],
 })
-export class SessionModule extends ConfigurableSessionModule implements OnApplicationShutdown {
-  constructor(@Inject(SessionStore) private readonly store: SessionStore) {
+export class SessionModule
+  extends ConfigurableSessionModule
+  implements NestModule, OnApplicationBootstrap, OnApplicationShutdown
+{
+  constructor(
+    @Inject(SessionStore) private readonly store: SessionStore,
+    private readonly binder: SessionRouteBinder,
+  ) {
     super();
+  }
+
+  /**
+   * Nest calls this while it sets up middleware, the step right before it builds the routes:
+   * the last moment to put the interceptor on them. No middleware is applied.
+   */
+  configure(_consumer: MiddlewareConsumer): void {
+    this.binder.bindRoutes();
+  }
+
+  onApplicationBootstrap(): void {
+    this.binder.assertNoNestSessionParams();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,5 @@
-import { SESSION_SCHEMA } from '../module/session.constants.js';
+/** Metadata key, on a `@SessionSchema` class, for its definition. */
+const SESSION_SCHEMA = 'nestjs-typed-session:schema';
 
 export interface SessionSchemaOptions {
   /** The namespace (session key) this class is the typed view of. */

@@ -8,6 +8,7 @@ import {
   SessionModule,
   SessionSchema,
   SessionService,
+  UsesSession,
   type SessionModuleOptions,
 } from '../../src/index.js';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
@@ -73,6 +74,7 @@ class FeaturesController {
   }
 
   @Get('visit')
+  @UsesSession()
   async visit(@Req() request: object) {
     return { visits: await this.visits.count(request) };
   }

@@ -55,18 +55,17 @@ describe.each(PLATFORMS)('expiry on %s', (platform) => {
     }
   });
 
-  it('activity on routes that never touch the session keeps it alive past one idle timeout', async () => {
+  it('routes that do not use the session do not refresh its expiry (as in ASP.NET Core)', async () => {
     const browser = new Browser(app.url);
-    await browser.post('/cart', { sku: 'kept', quantity: 1 });
+    await browser.post('/cart', { sku: 'gone', quantity: 1 });
     app.store.reset();
-    for (let i = 0; i < 4; i++) {
-      app.clock.advance(10 * MINUTE);
+    for (let i = 0; i < 3; i++) {
+      app.clock.advance(6 * MINUTE);
       expect((await browser.get('/untouched')).status).toBe(200);
     }
-    expect(app.store.calls.get).toBe(0); // blind touches only, no reads
-    expect(app.store.calls.touch).toBeGreaterThanOrEqual(4);
-    app.clock.advance(10 * MINUTE); // 50 minutes after the write, 10 after the last activity
-    expect((await browser.get('/cart')).body.items).toHaveLength(1);
+    expect(app.store.calls.get + app.store.calls.touch + app.store.calls.set).toBe(0);
+    app.clock.advance(3 * MINUTE); // 21 minutes after the last use of the session
+    expect((await browser.get('/cart')).body.items).toEqual([]);
   });
 
   it('read-only traffic does not write on every request: the expiry is refreshed after touchAfter', async () => {
@@ -157,5 +156,32 @@ describe.each(PLATFORMS)('bad cookies on %s', (platform) => {
     expect(reply.status).toBe(200);
     expect(reply.body.items).toEqual([]);
     expect(app.store.calls.get).toBe(0);
+  });
+});
+
+describe.each(PLATFORMS)('expiry with everyRoute: true on %s', (platform) => {
+  let app: SessionApp;
+  beforeAll(async () => {
+    app = await startSessionApp(platform, {
+      idleTimeout: 20 * MINUTE,
+      absoluteTimeout: 60 * MINUTE,
+      touchAfter: 2 * MINUTE,
+      everyRoute: true,
+    });
+  });
+  afterAll(() => app.close());
+
+  it('activity on routes that never touch the session keeps it alive past one idle timeout', async () => {
+    const browser = new Browser(app.url);
+    await browser.post('/cart', { sku: 'kept', quantity: 1 });
+    app.store.reset();
+    for (let i = 0; i < 4; i++) {
+      app.clock.advance(10 * MINUTE);
+      expect((await browser.get('/untouched')).status).toBe(200);
+    }
+    expect(app.store.calls.get).toBe(0); // blind touches only, no reads
+    expect(app.store.calls.touch).toBeGreaterThanOrEqual(4);
+    app.clock.advance(10 * MINUTE); // 50 minutes after the write, 10 after the last activity
+    expect((await browser.get('/cart')).body.items).toHaveLength(1);
   });
 });

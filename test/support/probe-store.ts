@@ -1,6 +1,7 @@
 import {
   MemorySessionStore,
   SessionStore,
+  SessionStoreError,
   type SessionLockRequest,
   type SessionTouch,
   type SessionWrite,
@@ -23,7 +24,10 @@ export class ProbeStore extends SessionStore {
     touch: 0,
     acquireLock: 0,
   };
+  /** Operations that throw a plain error: an outcome the module cannot know (a timeout). */
   readonly failing = new Set<Operation>();
+  /** Operations that throw `SessionStoreError` with outcome `'not-applied'`: nothing changed. */
+  readonly refusing = new Set<Operation>();
 
   constructor(now: () => number = Date.now) {
     super();
@@ -38,6 +42,9 @@ export class ProbeStore extends SessionStore {
     this.calls[operation]++;
     if (this.failing.has(operation))
       throw new Error(`store ${operation} failed (simulated outage)`);
+    if (this.refusing.has(operation)) {
+      throw new SessionStoreError(`store ${operation} refused (simulated)`, 'not-applied');
+    }
   }
 
   async get(id: string): Promise<StoredSession | null> {

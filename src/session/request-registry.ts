@@ -1,6 +1,13 @@
 import { requestKey, type PlatformRequest, type PlatformResponse } from '../http/http-platform.js';
-import { RequestSession } from './request-session.js';
 import type { SessionEngine } from './session-engine.js';
+import { SessionState } from './session-state.js';
+import { RequestSessionHandle } from './request-session-handle.js';
+
+/** A request's session: its internal state and the facade handed out for it. */
+export interface RequestSession {
+  readonly state: SessionState;
+  readonly handle: RequestSessionHandle;
+}
 
 /**
  * The session of each request in flight, keyed by `request.raw ?? request` so that a guard, the
@@ -8,6 +15,13 @@ import type { SessionEngine } from './session-engine.js';
  * A WeakMap: the entry goes when the request object does.
  */
 const sessions = new WeakMap<object, RequestSession>();
+/** Requests whose route commits the session although none was made yet (`everyRoute`). */
+const committing = new WeakSet<object>();
+
+/** The request's route commits the session, should anything reach it later. */
+export function expectCommit(request: object): void {
+  committing.add(requestKey(request));
+}
 
 /**
  * The request's session if something made one. A session first reached without the response
@@ -18,7 +32,7 @@ export function findRequestSession(
   response?: PlatformResponse,
 ): RequestSession | undefined {
   const session = sessions.get(requestKey(request));
-  if (session && !session.response && response) session.response = response;
+  if (session && !session.state.response && response) session.state.response = response;
   return session;
 }
 
@@ -29,7 +43,9 @@ export function requestSessionFor(
 ): RequestSession {
   let session = findRequestSession(request, response);
   if (!session) {
-    session = new RequestSession(engine, request, response);
+    const state = new SessionState(request, response);
+    state.commits = committing.has(requestKey(request));
+    session = { state, handle: new RequestSessionHandle(state, engine) };
     sessions.set(requestKey(request), session);
   }
   return session;

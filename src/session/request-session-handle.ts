@@ -1,0 +1,142 @@
+import type { JsonValue } from '../store/json-value.js';
+import { SessionNotCommittedError } from '../errors/session-errors.js';
+import {
+  RESERVED_KEY_PREFIX,
+  schemaOf,
+  type SessionSchemaClass,
+} from '../schema/session-schema.decorator.js';
+import type { SessionEngine } from './session-engine.js';
+import { SessionHandle } from './session-handle.js';
+import type { SessionState } from './session-state.js';
+import { unstorableKey } from './storable-text.js';
+
+/**
+ * The `SessionHandle` a handler, guard or provider receives: exactly the documented API. The
+ * request's state and the engine sit in private fields (`#`), out of reach of the code that holds
+ * the handle, so nothing but these methods can change what is committed.
+ */
+export class RequestSessionHandle extends SessionHandle {
+  readonly #state: SessionState;
+  readonly #engine: SessionEngine;
+
+  constructor(state: SessionState, engine: SessionEngine) {
+    super();
+    this.#state = state;
+    this.#engine = engine;
+  }
+
+  get id(): string {
+    return this.#engine.idOf(this.#state);
+  }
+
+  get isNew(): boolean {
+    return this.#state.isNew;
+  }
+
+  get<T = JsonValue>(key: string): T | undefined {
+    this.#assertLoaded();
+    return this.#engine.slot(this.#state, key).value as T | undefined;
+  }
+
+  set(key: string, value: unknown): void {
+    this.#assertWritable('set');
+    assertUserKey(key);
+    if (value === undefined) return this.remove(key);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      throw new TypeError(
+        `session.set('${key}'): value is not JSON-serialisable (${String(error)})`,
+        { cause: error },
+      );
+    }
+    if (text === undefined) {
+      throw new TypeError(`session.set('${key}'): value is not JSON-serialisable`);
+    }
+    const slot = this.#engine.slot(this.#state, key);
+    slot.value = value;
+    slot.schema = undefined;
+    slot.unreadable = false;
+  }
+
+  remove(key: string): void {
+    this.#assertWritable('remove');
+    assertUserKey(key);
+    const slot = this.#engine.slot(this.#state, key);
+    slot.value = undefined;
+    slot.unreadable = false;
+  }
+
+  clear(): void {
+    this.#assertWritable('clear');
+    for (const key of this.#state.keys()) this.remove(key);
+    for (const [key, slot] of this.#state.slots) {
+      if (slot.unreadable) this.remove(key);
+    }
+  }
+
+  keys(): string[] {
+    this.#assertLoaded();
+    return this.#state.keys();
+  }
+
+  async load<T extends object>(type: SessionSchemaClass<T>): Promise<T> {
+    const schema = schemaOf(type);
+    if (!schema) throw new TypeError(`${type?.name ?? String(type)} is not a @SessionSchema class`);
+    await this.#engine.ready(this.#state);
+    const value = (await this.#engine.materialize(this.#state, schema)) as T;
+    // On a route that never commits, a change to the typed view would be lost: frozen, it throws
+    // at the assignment instead (modules run in strict mode).
+    return this.#state.commits ? value : deepFreeze(value);
+  }
+
+  async regenerate(): Promise<void> {
+    this.#assertWritable('regenerate');
+    await this.#engine.regenerate(this.#state);
+  }
+
+  async destroy(): Promise<void> {
+    this.#assertWritable('destroy');
+    await this.#engine.destroy(this.#state);
+  }
+
+  touch(): void {
+    this.#state.touchRequested = true;
+  }
+
+  commit(): Promise<void> {
+    return this.#engine.commit(this.#state) ?? Promise.resolve();
+  }
+
+  #assertLoaded(): void {
+    if (!this.#state.loaded) {
+      throw new Error(
+        'The session is not loaded yet: use @Session() or `await sessionService.get(...)`',
+      );
+    }
+  }
+
+  #assertWritable(operation: string): void {
+    this.#assertLoaded();
+    if (this.#state.readonly) {
+      throw new Error(`session.${operation}(): this route's session is read-only`);
+    }
+    if (!this.#state.commits) throw new SessionNotCommittedError(operation, this.#state.route);
+  }
+}
+
+function assertUserKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.startsWith(RESERVED_KEY_PREFIX)) {
+    throw new TypeError(`session key must be a non-empty string not starting with "$"`);
+  }
+  const problem = unstorableKey(key);
+  if (problem) throw new TypeError(`session key ${JSON.stringify(key)} ${problem}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}
