@@ -9,8 +9,8 @@ export type {
   SessionCookieOptions,
   SessionLockDefaults,
   SessionModuleOptions,
-} from './module/session-options.js';
-export { SessionOptionsError } from './module/resolve-session-options.js';
+} from './options/session-options.js';
+export { SessionOptionsError } from './options/resolve-session-options.js';
 export { Session, type SessionParamOptions } from './http/session.decorator.js';
 export {
   SessionSchema,

@@ -1,4 +1,4 @@
-import type { ResolvedSessionOptions } from '../module/session-options.js';
+import type { ResolvedSessionOptions } from '../options/session-options.js';
 
 type CookieOptions = ResolvedSessionOptions['cookie'];
 

@@ -1,4 +1,4 @@
-import type { PlatformRequest } from './http-platform.js';
+import type { PlatformRequest } from '../platform/http-platform.js';
 
 /** `GET /cart (CartController.view())`: how errors about a route name it. */
 export function routeLabel(request: PlatformRequest, handler: string): string {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
-import type { ResolvedSessionOptions } from '../module/session-options.js';
+import type { ResolvedSessionOptions } from '../options/session-options.js';
 import {
   readMethodMetadata,
   readRouteMetadata,

@@ -6,8 +6,8 @@ import {
   type Type,
 } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
-import { RESOLVED_SESSION_OPTIONS } from '../module/session.constants.js';
-import type { ResolvedSessionOptions } from '../module/session-options.js';
+import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
+import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { planRoute, RoutePlans } from './route-plan.js';
 import { SessionInterceptor } from './session.interceptor.js';
 

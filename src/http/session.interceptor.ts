@@ -11,10 +11,12 @@ import {
   expectCommit,
   findRequestSession,
   requestSessionFor,
+  type SessionServices,
 } from '../session/request-registry.js';
-import { SessionEngine } from '../session/session-engine.js';
+import { SessionCommitter } from '../session/session-committer.js';
+import { SessionLoader } from '../session/session-loader.js';
 import type { SessionState } from '../session/session-state.js';
-import type { PlatformRequest, PlatformResponse } from './http-platform.js';
+import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { RoutePlans, type RoutePlan } from './route-plan.js';
 import { routeLabel } from './route-label.js';
 
@@ -27,9 +29,14 @@ import { routeLabel } from './route-label.js';
 @Injectable()
 export class SessionInterceptor implements NestInterceptor {
   constructor(
-    protected readonly engine: SessionEngine,
+    protected readonly loader: SessionLoader,
+    protected readonly committer: SessionCommitter,
     protected readonly plans: RoutePlans,
-  ) {}
+  ) {
+    this.services = { loader, committer };
+  }
+
+  private readonly services: SessionServices;
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const plan = this.plans.get(context.getHandler());
@@ -44,11 +51,11 @@ export class SessionInterceptor implements NestInterceptor {
       if (existing) existing.state.commits = true;
       else {
         expectCommit(request);
-        this.engine.touchFromCookie(request, response);
+        this.committer.touchFromCookie(request, response);
       }
       return this.around(next, null, () => findRequestSession(request, response)?.state, null);
     }
-    const { state } = requestSessionFor(this.engine, request, response);
+    const { state } = requestSessionFor(this.services, request, response);
     state.commits = true;
     state.route ||= routeLabel(request, plan.name);
     if (plan.readonly) state.readonly = true;
@@ -63,10 +70,10 @@ export class SessionInterceptor implements NestInterceptor {
   /** Lock (when asked), load the session and every namespace the handler's parameters want. */
   protected async prepare(state: SessionState, plan: RoutePlan): Promise<void> {
     if (plan.lock && !state.readonly) await this.acquireLock(state, plan.lock);
-    await this.engine.ready(state);
+    await this.loader.ready(state);
     for (const schema of plan.schemas) {
-      if (!this.engine.materializeKnown(state, schema)) {
-        await this.engine.materialize(state, schema);
+      if (!this.loader.materializeKnown(state, schema)) {
+        await this.loader.materialize(state, schema);
       }
     }
   }
@@ -100,7 +107,7 @@ export class SessionInterceptor implements NestInterceptor {
               // The common case: nothing to write, so the value goes on without a promise.
               let writing: Promise<void> | undefined;
               try {
-                writing = state && this.engine.commit(state);
+                writing = state && this.committer.commit(state);
               } catch (error) {
                 return fail(error);
               }
@@ -110,7 +117,7 @@ export class SessionInterceptor implements NestInterceptor {
               return;
             }
             after(async () => {
-              if (state) await this.engine.commit(state);
+              if (state) await this.committer.commit(state);
               subscriber.next(value);
             });
           },
@@ -119,7 +126,7 @@ export class SessionInterceptor implements NestInterceptor {
             const commits = state !== undefined && statusOf(error) < 500;
             if (!commits && !queue) return subscriber.error(error);
             after(async () => {
-              if (commits) await this.engine.commit(state);
+              if (commits) await this.committer.commit(state);
               subscriber.error(error);
             });
           },
@@ -147,9 +154,9 @@ export class SessionInterceptor implements NestInterceptor {
     state: SessionState,
     lock: NonNullable<RoutePlan['lock']>,
   ): Promise<void> {
-    const id = this.engine.cookieId(state);
+    const id = this.loader.cookieId(state);
     if (!id) return; // a brand-new session: no other request can hold it
-    const token = await this.engine.acquireLock(state, id, lock);
+    const token = await this.committer.acquireLock(state, id, lock);
     if (token === null) throw new SessionLockTimeoutError(lock.waitMs);
     state.lock = { id, token };
   }
@@ -158,7 +165,7 @@ export class SessionInterceptor implements NestInterceptor {
     const lock = state.lock;
     if (!lock) return;
     state.lock = null;
-    this.engine.releaseLock(lock.id, lock.token);
+    this.committer.releaseLock(lock.id, lock.token);
   }
 }
 

@@ -1,10 +1,11 @@
 import { HttpException, Injectable, type ExecutionContext } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { requestSessionFor } from '../session/request-registry.js';
-import { SessionEngine } from '../session/session-engine.js';
+import { requestSessionFor, type SessionServices } from '../session/request-registry.js';
+import { SessionCommitter } from '../session/session-committer.js';
+import { SessionLoader } from '../session/session-loader.js';
 import type { SessionHandle } from '../session/session-handle.js';
 import type { SessionState } from '../session/session-state.js';
-import type { PlatformRequest, PlatformResponse } from './http-platform.js';
+import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { holdResponse, type Replacement } from './response-barrier.js';
 import { routeLabel } from './route-label.js';
 import { RoutePlans } from './route-plan.js';
@@ -18,16 +19,21 @@ import { RoutePlans } from './route-plan.js';
 @Injectable()
 export class SessionService {
   constructor(
-    private readonly engine: SessionEngine,
+    private readonly loader: SessionLoader,
+    private readonly committer: SessionCommitter,
     private readonly plans: RoutePlans,
-  ) {}
+  ) {
+    this.services = { loader, committer };
+  }
+
+  private readonly services: SessionServices;
 
   /** The request's session, loaded. */
   async get(contextOrRequest: ExecutionContext | object): Promise<SessionHandle> {
     const session = isExecutionContext(contextOrRequest)
       ? this.fromContext(contextOrRequest)
-      : requestSessionFor(this.engine, contextOrRequest as PlatformRequest, undefined);
-    await this.engine.ready(session.state);
+      : requestSessionFor(this.services, contextOrRequest as PlatformRequest, undefined);
+    await this.loader.ready(session.state);
     return session.handle;
   }
 
@@ -35,7 +41,7 @@ export class SessionService {
     const http = context.switchToHttp();
     const request = http.getRequest<PlatformRequest>();
     const response = http.getResponse<PlatformResponse>();
-    const session = requestSessionFor(this.engine, request, response);
+    const session = requestSessionFor(this.services, request, response);
     const { state } = session;
     if (!state.route) {
       const plan = this.plans.get(context.getHandler());
@@ -64,7 +70,7 @@ export class SessionService {
     state.response = raw as unknown as PlatformResponse;
     let writing: Promise<void> | undefined;
     try {
-      writing = this.engine.commit(state);
+      writing = this.committer.commit(state);
     } catch (error) {
       return Promise.resolve(replacementFor(error));
     }

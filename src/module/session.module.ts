@@ -11,13 +11,17 @@ import { RoutePlans } from '../http/route-plan.js';
 import { SessionInterceptor } from '../http/session.interceptor.js';
 import { SessionRouteBinder } from '../http/session-route-binder.js';
 import { SessionService } from '../http/session.service.js';
-import { SessionEngine } from '../session/session-engine.js';
+import { SessionCookies } from '../cookie/session-cookies.js';
+import { SchemaCodec } from '../schema/schema-codec.js';
+import { SessionCommitter } from '../session/session-committer.js';
+import { SessionLoader } from '../session/session-loader.js';
+import { StoreFaults } from '../session/store-faults.js';
 import { SessionStore } from '../store/session-store.js';
 import { MemorySessionStore } from '../stores/memory/memory-session-store.js';
-import { resolveSessionOptions } from './resolve-session-options.js';
-import { RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { resolveSessionOptions } from '../options/resolve-session-options.js';
+import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import { ConfigurableSessionModule, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
-import type { ResolvedSessionOptions, SessionModuleOptions } from './session-options.js';
+import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/session-options.js';
 
 /**
  * Server-side sessions: `SessionModule.forRoot({ secret })` or `forRootAsync({ useFactory,
@@ -40,7 +44,11 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from './session-opt
       useFactory: (options: ResolvedSessionOptions) =>
         options.store ?? new MemorySessionStore({ now: options.clock }),
     },
-    SessionEngine,
+    SessionCookies,
+    SchemaCodec,
+    StoreFaults,
+    SessionLoader,
+    SessionCommitter,
     SessionService,
     RoutePlans,
     SessionInterceptor,

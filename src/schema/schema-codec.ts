@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { cloneInstance } from './instance-clone.js';
@@ -18,6 +19,7 @@ const CACHE_LIMIT = 10_000;
  * the way into the store, or read and checked before) and the instance each valid text hydrates
  * to; a repeated read gets a deep copy of that instance, without parsing or class-transformer.
  */
+@Injectable()
 export class SchemaCodec {
   private readonly validated = new WeakMap<SessionSchemaDefinition, Map<string, true>>();
   private readonly hydrated = new WeakMap<SessionSchemaDefinition, Map<string, object>>();

@@ -1,5 +1,10 @@
-import { requestKey, type PlatformRequest, type PlatformResponse } from '../http/http-platform.js';
-import type { SessionEngine } from './session-engine.js';
+import {
+  requestKey,
+  type PlatformRequest,
+  type PlatformResponse,
+} from '../platform/http-platform.js';
+import type { SessionCommitter } from './session-committer.js';
+import type { SessionLoader } from './session-loader.js';
 import { SessionState } from './session-state.js';
 import { RequestSessionHandle } from './request-session-handle.js';
 
@@ -36,8 +41,14 @@ export function findRequestSession(
   return session;
 }
 
+/** The services a request's session works with. */
+export interface SessionServices {
+  readonly loader: SessionLoader;
+  readonly committer: SessionCommitter;
+}
+
 export function requestSessionFor(
-  engine: SessionEngine,
+  services: SessionServices,
   request: PlatformRequest,
   response: PlatformResponse | undefined,
 ): RequestSession {
@@ -45,7 +56,10 @@ export function requestSessionFor(
   if (!session) {
     const state = new SessionState(request, response);
     state.commits = committing.has(requestKey(request));
-    session = { state, handle: new RequestSessionHandle(state, engine) };
+    session = {
+      state,
+      handle: new RequestSessionHandle(state, services.loader, services.committer),
+    };
     sessions.set(requestKey(request), session);
   }
   return session;

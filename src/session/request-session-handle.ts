@@ -5,28 +5,31 @@ import {
   schemaOf,
   type SessionSchemaClass,
 } from '../schema/session-schema.decorator.js';
-import type { SessionEngine } from './session-engine.js';
+import type { SessionCommitter } from './session-committer.js';
+import type { SessionLoader } from './session-loader.js';
 import { SessionHandle } from './session-handle.js';
 import type { SessionState } from './session-state.js';
 import { unstorableKey } from './storable-text.js';
 
 /**
  * The `SessionHandle` a handler, guard or provider receives: exactly the documented API. The
- * request's state and the engine sit in private fields (`#`), out of reach of the code that holds
+ * request's state and the services sit in private fields (`#`), out of reach of the code that holds
  * the handle, so nothing but these methods can change what is committed.
  */
 export class RequestSessionHandle extends SessionHandle {
   readonly #state: SessionState;
-  readonly #engine: SessionEngine;
+  readonly #loader: SessionLoader;
+  readonly #committer: SessionCommitter;
 
-  constructor(state: SessionState, engine: SessionEngine) {
+  constructor(state: SessionState, loader: SessionLoader, committer: SessionCommitter) {
     super();
     this.#state = state;
-    this.#engine = engine;
+    this.#loader = loader;
+    this.#committer = committer;
   }
 
   get id(): string {
-    return this.#engine.idOf(this.#state);
+    return this.#loader.idOf(this.#state);
   }
 
   get isNew(): boolean {
@@ -35,7 +38,7 @@ export class RequestSessionHandle extends SessionHandle {
 
   get<T = JsonValue>(key: string): T | undefined {
     this.#assertLoaded();
-    return this.#engine.slot(this.#state, key).value as T | undefined;
+    return this.#loader.slot(this.#state, key).value as T | undefined;
   }
 
   set(key: string, value: unknown): void {
@@ -54,7 +57,7 @@ export class RequestSessionHandle extends SessionHandle {
     if (text === undefined) {
       throw new TypeError(`session.set('${key}'): value is not JSON-serialisable`);
     }
-    const slot = this.#engine.slot(this.#state, key);
+    const slot = this.#loader.slot(this.#state, key);
     slot.value = value;
     slot.schema = undefined;
     slot.unreadable = false;
@@ -63,7 +66,7 @@ export class RequestSessionHandle extends SessionHandle {
   remove(key: string): void {
     this.#assertWritable('remove');
     assertUserKey(key);
-    const slot = this.#engine.slot(this.#state, key);
+    const slot = this.#loader.slot(this.#state, key);
     slot.value = undefined;
     slot.unreadable = false;
   }
@@ -84,8 +87,8 @@ export class RequestSessionHandle extends SessionHandle {
   async load<T extends object>(type: SessionSchemaClass<T>): Promise<T> {
     const schema = schemaOf(type);
     if (!schema) throw new TypeError(`${type?.name ?? String(type)} is not a @SessionSchema class`);
-    await this.#engine.ready(this.#state);
-    const value = (await this.#engine.materialize(this.#state, schema)) as T;
+    await this.#loader.ready(this.#state);
+    const value = (await this.#loader.materialize(this.#state, schema)) as T;
     // On a route that never commits, a change to the typed view would be lost: frozen, it throws
     // at the assignment instead (modules run in strict mode).
     return this.#state.commits ? value : deepFreeze(value);
@@ -93,12 +96,12 @@ export class RequestSessionHandle extends SessionHandle {
 
   async regenerate(): Promise<void> {
     this.#assertWritable('regenerate');
-    await this.#engine.regenerate(this.#state);
+    await this.#committer.regenerate(this.#state);
   }
 
   async destroy(): Promise<void> {
     this.#assertWritable('destroy');
-    await this.#engine.destroy(this.#state);
+    await this.#committer.destroy(this.#state);
   }
 
   touch(): void {
@@ -106,7 +109,7 @@ export class RequestSessionHandle extends SessionHandle {
   }
 
   commit(): Promise<void> {
-    return this.#engine.commit(this.#state) ?? Promise.resolve();
+    return this.#committer.commit(this.#state) ?? Promise.resolve();
   }
 
   #assertLoaded(): void {

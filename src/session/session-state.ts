@@ -1,4 +1,4 @@
-import type { PlatformRequest, PlatformResponse } from '../http/http-platform.js';
+import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { RESERVED_KEY_PREFIX, versionKey } from '../schema/session-schema.decorator.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import type { SessionMetadata, StoredSession } from '../store/session-record.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveSessionOptions } from '../../src/module/resolve-session-options.js';
+import { resolveSessionOptions } from '../../src/options/resolve-session-options.js';
 import type { SessionModuleOptions } from '../../src/index.js';
 
 const secret = 's'.repeat(32);

@@ -1,0 +1,245 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { newSessionId } from '../cookie/session-id.js';
+import { SessionCookies } from '../cookie/session-cookies.js';
+import {
+  SessionConflictError,
+  SessionInterruptedError,
+  SessionTooLargeError,
+  SessionValidationError,
+} from '../errors/session-errors.js';
+import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
+import type { ResolvedSessionOptions } from '../options/session-options.js';
+import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
+import { SchemaCodec, type FieldFailure } from '../schema/schema-codec.js';
+import { schemaForKey } from '../schema/session-schema.decorator.js';
+import type { SessionLockRequest, SessionMetadata, SessionWrite } from '../store/session-record.js';
+import { SessionStore } from '../store/session-store.js';
+import { SessionLoader } from './session-loader.js';
+import type { PendingChange, SessionState } from './session-state.js';
+import { unstorableText } from './storable-text.js';
+import { StoreFaults } from './store-faults.js';
+import { TouchTracker } from './touch-tracker.js';
+
+/**
+ * The way out: the one commit function (whatever triggers it), and the life-cycle calls that
+ * reach the store: regenerate, destroy, locks, and refreshing the expiry of a session in use.
+ */
+@Injectable()
+export class SessionCommitter {
+  private readonly tracker: TouchTracker;
+
+  constructor(
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    private readonly store: SessionStore,
+    private readonly loader: SessionLoader,
+    private readonly cookies: SessionCookies,
+    private readonly codec: SchemaCodec,
+    private readonly faults: StoreFaults,
+  ) {
+    this.tracker = new TouchTracker(options.touchAfter);
+  }
+
+  /**
+   * Write what changed, or refresh the expiry when due, and set or clear the cookie. Answers
+   * `undefined` when there was nothing to write (all done at once, no promise), or the write.
+   * Committing twice writes only what changed in between.
+   */
+  commit(state: SessionState): Promise<void> | undefined {
+    if (!state.loaded) return undefined;
+    const now = this.options.clock();
+    const regenerated = state.regeneratedFrom !== null;
+    const change = state.readonly
+      ? { set: {}, remove: [], changed: [] }
+      : state.pendingChange(regenerated);
+    const writes = Object.keys(change.set).length + change.remove.length > 0;
+    if (!writes && !regenerated) {
+      if (state.destroyed) this.clearCookie(state);
+      else if (!state.isNew) this.refreshIfDue(state, now);
+      return undefined;
+    }
+    return this.write(state, change, now);
+  }
+
+  /** A new id for the same data; the store moves it at commit (see `write`). */
+  async regenerate(state: SessionState): Promise<void> {
+    await this.loader.ready(state);
+    if (!state.isNew && state.regeneratedFrom === null) {
+      state.regeneratedFrom = this.loader.idOf(state);
+      state.regeneratedRevisions = { ...state.record?.revisions };
+    }
+    state.currentId = newSessionId();
+  }
+
+  /** End the session now: its data is deleted and the response clears the cookie. */
+  async destroy(state: SessionState): Promise<void> {
+    await this.loader.ready(state);
+    const ids = [state.isNew ? null : this.loader.idOf(state), state.regeneratedFrom];
+    try {
+      await Promise.all(ids.map((id) => id && this.store.destroy(id)));
+    } catch (error) {
+      throw this.faults.unavailable(state, 'destroy', error);
+    }
+    for (const id of ids) if (id) this.tracker.forget(id);
+    state.adopt(undefined, null);
+    state.regeneratedFrom = null;
+    state.regeneratedRevisions = null;
+    state.destroyed = true;
+  }
+
+  /** Take a session's lock for `@SessionLock()`; `null` when it could not be had in time. */
+  async acquireLock(
+    state: SessionState,
+    id: string,
+    request: SessionLockRequest,
+  ): Promise<string | null> {
+    try {
+      return await this.store.acquireLock(id, request);
+    } catch (error) {
+      throw this.faults.unavailable(state, 'lock', error);
+    }
+  }
+
+  /** Release a lock; a failure is logged (the lock expires on its own). */
+  releaseLock(id: string, token: string): void {
+    this.store.releaseLock(id, token).catch((error: unknown) => {
+      this.faults.warn(`session lock release failed (it expires on its own): ${String(error)}`);
+    });
+  }
+
+  /**
+   * Activity on a route that did not read its session (the `everyRoute` option): refresh the
+   * expiry blindly (no read) when `touchAfter` says it is due. A failure is logged; the response
+   * goes on.
+   */
+  touchFromCookie(request: PlatformRequest, response: PlatformResponse | undefined): void {
+    const id = this.cookies.verifiedId(request);
+    if (!id) return;
+    const now = this.options.clock();
+    if (!this.tracker.isDue(id, now)) return;
+    this.tracker.record(id, now);
+    this.blindTouch(id, now);
+    if (response && this.options.cookie.maxAge !== undefined) {
+      this.cookies.write(request, response, id);
+    }
+  }
+
+  private async write(state: SessionState, change: PendingChange, now: number): Promise<void> {
+    await this.validate(change);
+    this.checkSize(state, change);
+    const recreate = state.isNew || state.regeneratedFrom !== null;
+    const metadata = this.metadataFor(state, now);
+    const write: SessionWrite = {
+      mode: recreate ? 'create' : 'update',
+      metadata,
+      set: change.set,
+      remove: change.remove,
+    };
+    if (!recreate) {
+      const expected = this.expectedRevisions(state, change);
+      if (expected) write.expectRevisions = expected;
+    }
+    const id = this.loader.idOf(state);
+    let result;
+    try {
+      result = await this.store.set(id, write);
+    } catch (error) {
+      throw this.faults.unavailable(state, 'write', error);
+    }
+    if (result.status === 'missing') throw new SessionInterruptedError();
+    if (result.status === 'conflict') throw new SessionConflictError(result.namespaces);
+    const replaced = state.regeneratedFrom;
+    if (replaced !== null) {
+      try {
+        await this.store.destroy(replaced);
+      } catch (error) {
+        throw this.faults.unavailable(state, 'destroy', error);
+      }
+      this.tracker.forget(replaced);
+    }
+    state.committed(id, change, metadata, recreate);
+    this.tracker.record(id, now);
+    if (recreate || this.options.cookie.maxAge !== undefined) this.setCookie(state, id);
+  }
+
+  private refreshIfDue(state: SessionState, now: number): void {
+    const stored = state.metadata;
+    if (!stored) return;
+    if (!state.touchRequested && now - stored.lastSeenAt < this.options.touchAfter) return;
+    const id = this.loader.idOf(state);
+    this.tracker.record(id, now);
+    this.blindTouch(id, now);
+    state.touched({ ...stored, lastSeenAt: now, idleExpiresAt: now + this.options.idleTimeout });
+    if (this.options.cookie.maxAge !== undefined) this.setCookie(state, id);
+  }
+
+  private blindTouch(id: string, now: number): void {
+    this.store
+      .touch(id, { lastSeenAt: now, idleExpiresAt: now + this.options.idleTimeout })
+      .catch((error: unknown) => {
+        this.tracker.forget(id);
+        this.faults.warn(`session touch failed (the response went on): ${String(error)}`);
+      });
+  }
+
+  private metadataFor(state: SessionState, now: number): SessionMetadata {
+    const stored = state.metadata;
+    const { absoluteTimeout, idleTimeout } = this.options;
+    // A regenerated session keeps its creation time: a new id does not buy a new lifetime.
+    const createdAt = stored ? stored.createdAt : now;
+    const absoluteExpiresAt = stored
+      ? stored.absoluteExpiresAt
+      : absoluteTimeout === false
+        ? null
+        : now + absoluteTimeout;
+    return { createdAt, lastSeenAt: now, idleExpiresAt: now + idleTimeout, absoluteExpiresAt };
+  }
+
+  private async validate(change: PendingChange): Promise<void> {
+    const failures: FieldFailure[] = [];
+    for (const key of change.changed) {
+      const text = change.set[key];
+      if (text === undefined) continue;
+      const unstorable = unstorableText(text);
+      if (unstorable) {
+        failures.push({ field: key, messages: [`${key} ${unstorable}`] });
+        continue;
+      }
+      const schema = schemaForKey(key);
+      if (!schema) continue;
+      const instance = this.codec.hydrate(schema, JSON.parse(text));
+      failures.push(...(await this.codec.check(schema, instance, text)));
+    }
+    if (failures.length) throw new SessionValidationError(failures);
+  }
+
+  private checkSize(state: SessionState, change: PendingChange): void {
+    const data = state.regeneratedFrom === null ? state.storedTexts() : {};
+    for (const key of change.remove) delete data[key];
+    Object.assign(data, change.set);
+    let size = 0;
+    for (const [key, text] of Object.entries(data)) size += key.length + Buffer.byteLength(text);
+    if (size > this.options.maxSize) throw new SessionTooLargeError(size, this.options.maxSize);
+  }
+
+  private expectedRevisions(
+    state: SessionState,
+    change: PendingChange,
+  ): Record<string, number> | undefined {
+    let expected: Record<string, number> | undefined;
+    for (const key of [...change.changed, ...change.remove]) {
+      if (schemaForKey(key)?.onConflict !== 'reject') continue;
+      (expected ??= {})[key] = state.loadedRevision(key);
+    }
+    return expected;
+  }
+
+  private setCookie(state: SessionState, id: string): void {
+    if (state.response) this.cookies.write(state.request, state.response, id);
+  }
+
+  private clearCookie(state: SessionState): void {
+    if (!state.response) return;
+    this.cookies.write(state.request, state.response, null);
+    state.destroyed = false;
+  }
+}
