@@ -19,6 +19,7 @@ export {
 } from './schema/session-schema.decorator.js';
 export { SessionLock, type SessionLockOptions } from './http/session-lock.decorator.js';
 export { UsesSession } from './http/uses-session.decorator.js';
+export { Flash } from './http/flash.decorator.js';
 export { SessionHandle } from './session/session-handle.js';
 export { SessionService } from './http/session.service.js';
 export {

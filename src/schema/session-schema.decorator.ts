@@ -76,6 +76,9 @@ export function schemaForKey(key: string): SessionSchemaDefinition | undefined {
   return registry.get(key);
 }
 
+/** Where flash messages wait for the request that takes them. */
+export const FLASH_KEY = `${RESERVED_KEY_PREFIX}flash`;
+
 /** Where a schema's stored version is kept: a hidden key written with the namespace. */
 export function versionKey(key: string): string {
   return `${RESERVED_KEY_PREFIX}v:${key}`;

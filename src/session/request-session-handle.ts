@@ -1,6 +1,7 @@
 import type { JsonValue } from '../store/json-value.js';
 import { SessionNotCommittedError } from '../errors/session-errors.js';
 import {
+  FLASH_KEY,
   RESERVED_KEY_PREFIX,
   schemaOf,
   type SessionSchemaClass,
@@ -94,6 +95,35 @@ export class RequestSessionHandle extends SessionHandle {
     return this.#state.commits ? value : deepFreeze(value);
   }
 
+  flash(key: string, value: JsonValue): void {
+    this.#assertWritable('flash');
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new TypeError('flash key must be a non-empty string');
+    }
+    const problem = unstorableKey(key);
+    if (problem) throw new TypeError(`flash key ${JSON.stringify(key)} ${problem}`);
+    const text = JSON.stringify(value);
+    if (value === undefined || text === undefined) {
+      throw new TypeError(`session.flash('${key}'): value is not JSON-serialisable`);
+    }
+    const slot = this.#loader.slot(this.#state, FLASH_KEY);
+    const messages = asMessages(slot.value);
+    messages[key] = JSON.parse(text) as JsonValue;
+    slot.value = messages;
+  }
+
+  takeFlash<T = JsonValue>(key: string): T | undefined {
+    this.#assertLoaded();
+    const slot = this.#loader.slot(this.#state, FLASH_KEY);
+    const messages = asMessages(slot.value);
+    if (!Object.hasOwn(messages, key)) return undefined;
+    this.#assertWritable('takeFlash'); // taking one is a write: it must not come back
+    const value = messages[key] as T;
+    delete messages[key];
+    slot.value = Object.keys(messages).length ? messages : undefined;
+    return value;
+  }
+
   async regenerate(): Promise<void> {
     this.#assertWritable('regenerate');
     await this.#committer.regenerate(this.#state);
@@ -142,4 +172,11 @@ function deepFreeze<T>(value: T): T {
   Object.freeze(value);
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   return value;
+}
+
+/** The flash messages of a session (a copy-free view; anything else stored there is dropped). */
+function asMessages(value: unknown): Record<string, JsonValue> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, JsonValue>)
+    : (Object.create(null) as Record<string, JsonValue>);
 }

@@ -28,6 +28,13 @@ export abstract class SessionHandle {
   abstract keys(): string[];
   /** The validated, typed view of one namespace (its defaults when the session has none yet). */
   abstract load<T extends object>(schema: SessionSchemaClass<T>): Promise<T>;
+  /**
+   * Leave a message for a later request (after a redirect, say): stored with the session, and
+   * readable exactly once, by `takeFlash(key)` or a `@Flash(key)` parameter.
+   */
+  abstract flash(key: string, value: JsonValue): void;
+  /** The flash message under `key`, removed as it is read; `undefined` when there is none. */
+  abstract takeFlash<T = JsonValue>(key: string): T | undefined;
   /** A new id for the same data; the old id stops working (call it after a login). */
   abstract regenerate(): Promise<void>;
   /** End the session: data deleted now, cookie cleared by the response (ASP.NET's `Abandon`). */

@@ -135,7 +135,9 @@ export class SessionState {
     for (const key of Object.keys(this.record?.data ?? {})) {
       if (!key.startsWith(RESERVED_KEY_PREFIX)) keys.add(key);
     }
-    for (const key of this.slots.keys()) keys.add(key);
+    for (const key of this.slots.keys()) {
+      if (!key.startsWith(RESERVED_KEY_PREFIX)) keys.add(key);
+    }
     return [...keys].filter((key) => {
       const slot = this.slots.get(key);
       return slot === undefined || !slot.parsed || slot.value !== undefined;

@@ -327,6 +327,7 @@ describe.each(PLATFORMS)('route-scoped sessions on %s', (platform) => {
         'clear',
         'commit',
         'destroy',
+        'flash',
         'get',
         'id',
         'isNew',
@@ -335,6 +336,7 @@ describe.each(PLATFORMS)('route-scoped sessions on %s', (platform) => {
         'regenerate',
         'remove',
         'set',
+        'takeFlash',
         'touch',
       ].sort(),
     );

@@ -15,6 +15,7 @@ export interface SessionApp extends RunningApp {
 export async function startSessionApp(
   platform: Platform,
   options: Partial<SessionModuleOptions> = {},
+  controllers: Array<new (...args: never[]) => object> = [],
 ): Promise<SessionApp> {
   const clock = new TestClock();
   const store = new ProbeStore(clock.now);
@@ -22,7 +23,7 @@ export async function startSessionApp(
     platform,
     {
       imports: [SessionModule.forRoot({ secret: SECRET, clock: clock.now, ...options })],
-      controllers: [FixtureController],
+      controllers: [FixtureController, ...controllers],
       providers: [VisitCountingGuard],
     },
     (builder) => builder.overrideProvider(SessionStore).useValue(store),
