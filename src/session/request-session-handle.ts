@@ -10,7 +10,7 @@ import type { SessionCommitter } from './session-committer.js';
 import type { SessionLoader } from './session-loader.js';
 import { SessionHandle } from './session-handle.js';
 import type { SessionState } from './session-state.js';
-import { unstorableKey } from './storable-text.js';
+import { unstorableKey, unstorableText } from './storable-text.js';
 
 /**
  * The `SessionHandle` a handler, guard or provider receives: exactly the documented API. The
@@ -58,6 +58,8 @@ export class RequestSessionHandle extends SessionHandle {
     if (text === undefined) {
       throw new TypeError(`session.set('${key}'): value is not JSON-serialisable`);
     }
+    const unstorable = unstorableText(text);
+    if (unstorable) throw new TypeError(`session.set('${key}'): the value ${unstorable}`);
     const slot = this.#loader.slot(this.#state, key);
     slot.value = value;
     slot.schema = undefined;
@@ -106,6 +108,8 @@ export class RequestSessionHandle extends SessionHandle {
     if (value === undefined || text === undefined) {
       throw new TypeError(`session.flash('${key}'): value is not JSON-serialisable`);
     }
+    const unstorable = unstorableText(text);
+    if (unstorable) throw new TypeError(`session.flash('${key}'): the value ${unstorable}`);
     const slot = this.#loader.slot(this.#state, FLASH_KEY);
     const messages = asMessages(slot.value);
     messages[key] = JSON.parse(text) as JsonValue;
