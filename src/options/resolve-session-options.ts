@@ -100,6 +100,25 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   ) {
     throw new SessionOptionsError('store', 'must be a SessionStore instance');
   }
+  const idFrom = options.idFrom ?? ['cookie'];
+  if (
+    !Array.isArray(idFrom) ||
+    idFrom.length === 0 ||
+    idFrom.some((source) => source !== 'cookie' && source !== 'header') ||
+    new Set(idFrom).size !== idFrom.length
+  ) {
+    throw new SessionOptionsError('idFrom', `must list 'cookie' and/or 'header', each once`);
+  }
+  const header = options.header ?? 'x-session-id';
+  if (typeof header !== 'string' || !COOKIE_NAME.test(header)) {
+    throw new SessionOptionsError('header', `must be a valid header name, got ${String(header)}`);
+  }
+  if (options.consent !== undefined && typeof options.consent !== 'function') {
+    throw new SessionOptionsError(
+      'consent',
+      'must be a function of the request returning a boolean',
+    );
+  }
   if (options.everyRoute !== undefined && typeof options.everyRoute !== 'boolean') {
     throw new SessionOptionsError('everyRoute', 'must be true or false');
   }
@@ -130,6 +149,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       ttlMs: positive('lock.ttlMs', options.lock?.ttlMs ?? 30_000),
     },
     everyRoute: options.everyRoute ?? false,
+    idFrom,
+    header: header.toLowerCase(),
+    consent: options.consent,
     clock: options.clock ?? Date.now,
   };
 }

@@ -66,6 +66,20 @@ export interface SessionModuleOptions {
   /** Defaults for `@SessionLock()`. */
   lock?: SessionLockDefaults;
   /**
+   * Where a request's session id is looked for, in order: the cookie, and/or a header (for API
+   * and mobile clients; name it with `header`). A new or regenerated id is sent back in each
+   * listed one. Default `['cookie']`.
+   */
+  idFrom?: Array<'cookie' | 'header'>;
+  /** The header that carries the signed session id when `idFrom` lists it. Default `'x-session-id'`. */
+  header?: string;
+  /**
+   * Makes the session cookie non-essential (ASP.NET Core's cookie policy): until this returns
+   * `true` for a request, no session cookie is set and nothing is stored; the handler still gets
+   * a working session that lives for the request. Default: none (the cookie is essential).
+   */
+  consent?: (request: unknown) => boolean;
+  /**
    * Run on every route, as a global interceptor would: every request counts as activity (its
    * session's expiry is refreshed when due) and any route may write the session. Default
    * `false`: only routes that use the session (a `@Session()` parameter, `@SessionLock()`,
@@ -90,5 +104,8 @@ export interface ResolvedSessionOptions {
   retryAfterSeconds: number;
   lock: Required<SessionLockDefaults>;
   everyRoute: boolean;
+  idFrom: Array<'cookie' | 'header'>;
+  header: string;
+  consent: ((request: unknown) => boolean) | undefined;
   clock: () => number;
 }

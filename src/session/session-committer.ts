@@ -52,6 +52,10 @@ export class SessionCommitter {
       ? { set: {}, remove: [], changed: [] }
       : state.pendingChange(regenerated);
     const writes = Object.keys(change.set).length + change.remove.length > 0;
+    if ((writes || regenerated) && !this.cookies.consented(state.request)) {
+      // No consent to the (non-essential) session: it lives for this request only.
+      return undefined;
+    }
     if (!writes && !regenerated) {
       if (state.destroyed) this.clearCookie(state);
       else if (!state.isNew) this.refreshIfDue(state, now);

@@ -46,6 +46,11 @@ describe('resolveSessionOptions', () => {
     ],
     ['a bad secure policy', { secret, cookie: { secure: 'yes' as never } }, /"cookie.secure"/],
     ['a bad cookie name', { secret, cookie: { name: 'a b' } }, /"cookie.name"/],
+    ['an unknown id source', { secret, idFrom: ['query' as never] }, /"idFrom"/],
+    ['no id source', { secret, idFrom: [] }, /"idFrom"/],
+    ['a bad header name', { secret, header: 'x session' }, /"header"/],
+    ['a consent that is not a function', { secret, consent: true as never }, /"consent"/],
+    ['a non-boolean everyRoute', { secret, everyRoute: 'yes' as never }, /"everyRoute"/],
     ['a bad path', { secret, cookie: { path: 'nope' } }, /"cookie.path"/],
     ['a negative maxAge', { secret, cookie: { maxAge: -1 } }, /"cookie.maxAge"/],
     [
