@@ -22,6 +22,8 @@ export { UsesSession } from './http/uses-session.decorator.js';
 export { Flash } from './http/flash.decorator.js';
 export { SessionHandle } from './session/session-handle.js';
 export { SessionService } from './http/session.service.js';
+export { SessionEvents } from './events/session-events.js';
+export type { SessionEvent, SessionEventType } from './events/session-event.js';
 export {
   SessionConflictError,
   SessionNotCommittedError,

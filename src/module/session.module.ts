@@ -6,7 +6,10 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { findEventEmitter } from '../events/find-event-emitter.js';
+import { SessionEventHub } from '../events/session-event-hub.js';
+import { SessionEvents } from '../events/session-events.js';
 import { RoutePlans } from '../http/route-plan.js';
 import { SessionInterceptor } from '../http/session.interceptor.js';
 import { SessionRouteBinder } from '../http/session-route-binder.js';
@@ -53,8 +56,10 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
     RoutePlans,
     SessionInterceptor,
     SessionRouteBinder,
+    SessionEventHub,
+    SessionEvents,
   ],
-  exports: [SessionService, SessionStore],
+  exports: [SessionService, SessionStore, SessionEvents],
 })
 export class SessionModule
   extends ConfigurableSessionModule
@@ -63,6 +68,8 @@ export class SessionModule
   constructor(
     @Inject(SessionStore) private readonly store: SessionStore,
     private readonly binder: SessionRouteBinder,
+    private readonly events: SessionEventHub,
+    private readonly moduleRef: ModuleRef,
   ) {
     super();
   }
@@ -75,8 +82,10 @@ export class SessionModule
     this.binder.bindRoutes();
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.binder.assertNoNestSessionParams();
+    const emitter = await findEventEmitter(this.moduleRef);
+    if (emitter) this.events.forwardTo(emitter);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -14,7 +14,10 @@ import { SchemaCodec, type FieldFailure } from '../schema/schema-codec.js';
 import { schemaForKey } from '../schema/session-schema.decorator.js';
 import type { SessionLockRequest, SessionMetadata, SessionWrite } from '../store/session-record.js';
 import { SessionStore } from '../store/session-store.js';
+import { SessionEventHub } from '../events/session-event-hub.js';
+import type { SessionEvent, SessionEventType } from '../events/session-event.js';
 import { SessionLoader } from './session-loader.js';
+import { sessionTag } from './session-tag.js';
 import type { PendingChange, SessionState } from './session-state.js';
 import { unstorableText } from './storable-text.js';
 import { StoreFaults } from './store-faults.js';
@@ -35,6 +38,7 @@ export class SessionCommitter {
     private readonly cookies: SessionCookies,
     private readonly codec: SchemaCodec,
     private readonly faults: StoreFaults,
+    private readonly events: SessionEventHub,
   ) {
     this.tracker = new TouchTracker(options.touchAfter);
   }
@@ -84,6 +88,7 @@ export class SessionCommitter {
       throw this.faults.unavailable(state, 'destroy', error);
     }
     for (const id of ids) if (id) this.tracker.forget(id);
+    if (ids[0]) this.announce('session.destroyed', ids[0]);
     state.adopt(undefined, null);
     state.regeneratedFrom = null;
     state.regeneratedRevisions = null;
@@ -160,9 +165,19 @@ export class SessionCommitter {
       }
       this.tracker.forget(replaced);
     }
+    const created = state.isNew;
     state.committed(id, change, metadata, recreate);
     this.tracker.record(id, now);
+    if (replaced !== null) this.announce('session.regenerated', id, replaced);
+    else if (created) this.announce('session.created', id);
     if (recreate || this.options.cookie.maxAge !== undefined) this.setCookie(state, id);
+  }
+
+  private announce(type: SessionEventType, id: string, previous?: string): void {
+    if (!this.events.listening) return;
+    const event: SessionEvent = { type, tag: sessionTag(id), at: this.options.clock() };
+    if (previous !== undefined) event.previousTag = sessionTag(previous);
+    this.events.emit(event);
   }
 
   private refreshIfDue(state: SessionState, now: number): void {

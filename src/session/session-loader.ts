@@ -10,6 +10,7 @@ import { isExpired } from '../store/session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { CorruptSessionRecordError } from '../store/session-store-error.js';
 import type { SessionState, Slot } from './session-state.js';
+import { SessionEventHub } from '../events/session-event-hub.js';
 import { sessionTag } from './session-tag.js';
 import { StoreFaults } from './store-faults.js';
 
@@ -25,6 +26,7 @@ export class SessionLoader {
     private readonly cookies: SessionCookies,
     private readonly codec: SchemaCodec,
     private readonly faults: StoreFaults,
+    private readonly events: SessionEventHub,
   ) {}
 
   /** The id in the request's cookie if its signature is valid, else `null`; checked once. */
@@ -131,8 +133,10 @@ export class SessionLoader {
       this.destroyQuietly(id, 'corrupt');
       record = null;
     }
-    if (record && isExpired(record.metadata, this.options.clock())) {
+    const now = this.options.clock();
+    if (record && isExpired(record.metadata, now)) {
       this.destroyQuietly(id, 'expired'); // the store kept it past its expiry; never bring it back
+      this.events.emit({ type: 'session.expired', tag: sessionTag(id), at: now });
       record = null;
     }
     state.adopt(id, record);

@@ -1,0 +1,17 @@
+/** What happened to a session. The names are the `@nestjs/event-emitter` event names too. */
+export type SessionEventType =
+  'session.created' | 'session.regenerated' | 'session.destroyed' | 'session.expired';
+
+/**
+ * A life-cycle event. It names the session by a tag (a short, non-reversible hash of its id),
+ * never by the id itself, so an event log cannot be replayed as cookies.
+ */
+export interface SessionEvent {
+  type: SessionEventType;
+  /** The session's tag (after a regenerate: the new id's). */
+  tag: string;
+  /** `session.regenerated`: the tag of the id it replaced. */
+  previousTag?: string;
+  /** When it happened, by the module's clock (epoch ms). */
+  at: number;
+}
