@@ -147,6 +147,29 @@ describe('ExpressSessionStoreAdapter', () => {
     expect(Object.keys((await adapter.get('s'))!.data).sort()).toEqual([...names].sort());
   });
 
+  it("runs destroyIfUnchanged after this process's write already under way, so it sees it", async () => {
+    const adapter = new ExpressSessionStoreAdapter(new SlowStore());
+    const now = Date.now();
+    await adapter.set('s', {
+      mode: 'create',
+      metadata: metadata(now),
+      set: { a: '1' },
+      remove: [],
+    });
+    const snapshot = (await adapter.get('s'))!.revisions;
+    // Started first, not awaited: the compare-and-delete queues behind it in this process.
+    const write = adapter.set('s', {
+      mode: 'update',
+      metadata: metadata(now),
+      set: { cartnote: '"x"' },
+      remove: [],
+    });
+    const answer = adapter.destroyIfUnchanged('s', snapshot);
+    expect(await write).toEqual({ status: 'ok' });
+    expect(await answer).toBe('changed');
+    expect((await adapter.get('s'))?.data).toEqual({ a: '1', cartnote: '"x"' });
+  });
+
   it("gives the store a TTL in wall-clock time even when the adapter's clock is elsewhere", async () => {
     const store = new SlowStore();
     const then = Date.UTC(2001, 0, 1); // a clock far in the past

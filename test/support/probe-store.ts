@@ -9,7 +9,7 @@ import {
   type StoredSession,
 } from '../../src/index.js';
 
-type Operation = 'get' | 'set' | 'destroy' | 'touch' | 'acquireLock';
+type Operation = 'get' | 'set' | 'destroy' | 'destroyIfUnchanged' | 'touch' | 'acquireLock';
 
 /**
  * A store for tests: a real `MemorySessionStore` underneath, every call counted, and any
@@ -21,6 +21,7 @@ export class ProbeStore extends SessionStore {
     get: 0,
     set: 0,
     destroy: 0,
+    destroyIfUnchanged: 0,
     touch: 0,
     acquireLock: 0,
   };
@@ -60,6 +61,14 @@ export class ProbeStore extends SessionStore {
   async destroy(id: string): Promise<void> {
     this.attempt('destroy');
     return this.inner.destroy(id);
+  }
+
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    this.attempt('destroyIfUnchanged');
+    return this.inner.destroyIfUnchanged(id, revisions);
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
+  sameRevisions,
 } from '../../store/session-record.js';
 import { callbackPromise } from './callback-promise.js';
 import {
@@ -57,6 +58,11 @@ export interface ExpressSessionStoreAdapterOptions {
  * adapter runs the commits, touches and destroys of a session one at a time, so concurrent
  * partial writes from one process all survive and revision checks hold.
  *
+ * The same goes for `destroyIfUnchanged` (the compare-and-delete of a regenerate): a read, then
+ * a destroy, serialised with this process's writes to the session but not with another
+ * process's. Across processes, a regenerate can then lose a commit made to the old id at that
+ * moment, or two regenerates can both succeed.
+ *
  * Locks are the base class's in-process locks, right for one process only.
  */
 export class ExpressSessionStoreAdapter extends SessionStore {
@@ -103,6 +109,25 @@ export class ExpressSessionStoreAdapter extends SessionStore {
   destroy(id: string): Promise<void> {
     return this.queue.run(id, async () => {
       await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
+    });
+  }
+
+  /**
+   * A read, then the store's `destroy` if the record is live and its revisions are the
+   * snapshot's. Atomic only within this process (run in the session's queue with the adapter's
+   * own writes): the wrapped store offers no compare-and-delete, so a commit from another
+   * process between the read and the destroy is lost with the session.
+   */
+  destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    return this.queue.run(id, async () => {
+      const current = await this.read(id);
+      if (!current) return 'missing';
+      if (!sameRevisions(current.revisions, revisions)) return 'changed';
+      await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
+      return 'destroyed';
     });
   }
 

@@ -6,6 +6,7 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
+  sameRevisions,
 } from '../../store/session-record.js';
 import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
 import { MemorySessionTable } from './memory-session-table.js';
@@ -96,6 +97,17 @@ export class MemorySessionStore extends SessionStore {
   destroy(id: string): Promise<void> {
     this.remove(id);
     return Promise.resolve();
+  }
+
+  destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const slot = this.live(id);
+    if (slot === undefined) return Promise.resolve('missing');
+    if (!sameRevisions(this.table.revisions(slot), revisions)) return Promise.resolve('changed');
+    this.remove(id);
+    return Promise.resolve('destroyed');
   }
 
   touch(id: string, touch: SessionTouch): Promise<void> {

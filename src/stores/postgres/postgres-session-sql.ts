@@ -57,6 +57,7 @@ export class PostgresSessionSql {
   readonly update: NamedStatement;
   readonly touch: NamedStatement;
   readonly destroy: NamedStatement;
+  readonly destroyIfUnchanged: NamedStatement;
   readonly deleteExpired: NamedStatement;
   readonly deleteExpiredLocks: NamedStatement;
   readonly acquireLock: NamedStatement;
@@ -154,6 +155,20 @@ export class PostgresSessionSql {
       WHERE id = $1 AND expires_at > $2`);
 
     this.destroy = named(`DELETE FROM ${sessions} WHERE id = $1`);
+
+    // Compare-and-delete in one statement: the row goes only if it is live and its revisions
+    // are, as JSONB, equal to the snapshot (same keys, same numbers). `locked` waits for any
+    // concurrent writer and sees its result, so when nothing was deleted the same round trip
+    // tells a missing session (no live row) from a changed one.
+    // $1 id, $2 now, $3 expected revisions (object)
+    this.destroyIfUnchanged = named(`
+      WITH locked AS (
+        SELECT 1 FROM ${sessions} WHERE id = $1 AND expires_at > $2 FOR UPDATE
+      ), deleted AS (
+        DELETE FROM ${sessions} WHERE id = $1 AND expires_at > $2 AND revisions = $3::jsonb
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM deleted) AS destroyed, EXISTS (SELECT 1 FROM locked) AS live`);
 
     // In batches, so no single statement runs long or holds many row locks; SKIP LOCKED lets
     // several processes sweep at once without waiting for each other.

@@ -64,6 +64,11 @@ interface UpdateRow extends QueryResultRow {
   revisions: Record<string, number> | null;
 }
 
+interface DestroyIfUnchangedRow extends QueryResultRow {
+  destroyed: boolean;
+  live: boolean;
+}
+
 /** Rows deleted per statement by the background cleanup. */
 const CLEANUP_BATCH = 1_000;
 /** PostgreSQL's "relation does not exist": someone dropped the table; create it again. */
@@ -174,6 +179,20 @@ export class PostgresSessionStore extends SessionStore {
 
   async destroy(id: string): Promise<void> {
     await this.run(this.sql.destroy, [id]);
+  }
+
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const { rows } = await this.run<DestroyIfUnchangedRow>(this.sql.destroyIfUnchanged, [
+      id,
+      this.now(),
+      JSON.stringify(revisions),
+    ]);
+    const row = rows[0];
+    if (row?.destroyed) return 'destroyed';
+    return row?.live ? 'changed' : 'missing';
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {

@@ -23,6 +23,8 @@ import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
+  DESTROY_IF_UNCHANGED_COMMAND,
+  DESTROY_IF_UNCHANGED_SCRIPT,
   RELEASE_LOCK_COMMAND,
   RELEASE_LOCK_SCRIPT,
   TOUCH_COMMAND,
@@ -50,6 +52,7 @@ interface ScriptedClient {
   [COMMIT_COMMAND](key: string, ...args: string[]): Promise<string[]>;
   [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number>;
   [RELEASE_LOCK_COMMAND](key: string, token: string): Promise<number>;
+  [DESTROY_IF_UNCHANGED_COMMAND](key: string, ...args: string[]): Promise<string>;
 }
 
 type ReadyClient = StoreClient & ScriptedClient;
@@ -136,6 +139,24 @@ export class RedisSessionStore extends SessionStore {
     await client.del(sessionKey(this.prefix, id), lockKey(this.prefix, id));
   }
 
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const client = await this.connection();
+    // Only the hash: a lock on the id belongs to its holder, who releases it (or it expires).
+    const answer = await client[DESTROY_IF_UNCHANGED_COMMAND](
+      sessionKey(this.prefix, id),
+      String(this.now()),
+      ...Object.entries(revisions).flatMap(([namespace, revision]) => [
+        namespace,
+        String(revision),
+      ]),
+    );
+    if (answer === 'destroyed' || answer === 'missing' || answer === 'changed') return answer;
+    throw new Error(`RedisSessionStore: unexpected answer from destroyIfUnchanged: ${answer}`);
+  }
+
   async touch(id: string, touch: SessionTouch): Promise<void> {
     assertTimes(touch.lastSeenAt, touch.idleExpiresAt);
     const client = await this.connection();
@@ -197,6 +218,10 @@ function withScripts(client: RedisClient): ReadyClient {
     scripted.defineCommand(COMMIT_COMMAND, { lua: COMMIT_SCRIPT, numberOfKeys: 1 });
     scripted.defineCommand(TOUCH_COMMAND, { lua: TOUCH_SCRIPT, numberOfKeys: 1 });
     scripted.defineCommand(RELEASE_LOCK_COMMAND, { lua: RELEASE_LOCK_SCRIPT, numberOfKeys: 1 });
+    scripted.defineCommand(DESTROY_IF_UNCHANGED_COMMAND, {
+      lua: DESTROY_IF_UNCHANGED_SCRIPT,
+      numberOfKeys: 1,
+    });
   }
   return scripted;
 }
