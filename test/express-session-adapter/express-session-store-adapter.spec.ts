@@ -8,6 +8,7 @@ import {
   type ExpressSessionStoreLike,
 } from '../../src/stores/express-session/express-session-store-adapter.js';
 import { PerKeyQueue } from '../../src/store/per-key-queue.js';
+import { CorruptSessionRecordError } from '../../src/store/session-store-error.js';
 import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
 
 const HOUR = 3_600_000;
@@ -219,6 +220,36 @@ describe('ExpressSessionStoreAdapter', () => {
     };
     expect(await adapter.set('s', update)).toEqual({ status: 'missing' });
   });
+
+  it.each([
+    ['a value that is not a session object', '"just text"'],
+    ['a record of an unknown format', '{"cookie":{},"typedSession":{"format":99}}'],
+    [
+      'metadata that is not numbers',
+      '{"cookie":{},"typedSession":{"format":1,"metadata":{"createdAt":"x","lastSeenAt":1,' +
+        '"idleExpiresAt":"abc","absoluteExpiresAt":null},"data":{},"revisions":{}}}',
+    ],
+    [
+      'data that is an array',
+      '{"cookie":{},"typedSession":{"format":1,"metadata":{"createdAt":1,"lastSeenAt":1,' +
+        '"idleExpiresAt":9e15,"absoluteExpiresAt":null},"data":["a","b"],"revisions":{}}}',
+    ],
+    ['a record that is null', '{"cookie":{},"typedSession":null}'],
+  ])(
+    'rejects get with CorruptSessionRecordError for %s, and never keeps it alive',
+    async (_, text) => {
+      const store = new SlowStore();
+      store.sessions.set('s', text);
+      const adapter = new ExpressSessionStoreAdapter(store);
+      await expect(adapter.get('s')).rejects.toBeInstanceOf(CorruptSessionRecordError);
+      const now = Date.now();
+      const update: SessionWrite = { mode: 'update', metadata: metadata(now), set: {}, remove: [] };
+      expect(await adapter.set('s', update)).toEqual({ status: 'missing' });
+      await adapter.touch('s', { lastSeenAt: now, idleExpiresAt: now + HOUR });
+      expect(await adapter.destroyIfUnchanged('s', {})).toBe('missing');
+      expect(store.sessions.get('s')).toBe(text);
+    },
+  );
 
   it('rejects, without crashing, on a store that throws, calls back twice or fails', async () => {
     const now = Date.now();

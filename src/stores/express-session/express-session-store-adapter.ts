@@ -17,6 +17,7 @@ import {
   type RecordSessionObject,
 } from './express-session-record.js';
 import { PerKeyQueue } from '../../store/per-key-queue.js';
+import { CorruptSessionRecordError } from '../../store/session-store-error.js';
 
 export type { ExpressSessionCookieLike, ExpressSessionLike } from './express-session-record.js';
 
@@ -79,6 +80,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
+  /** Rejects with `CorruptSessionRecordError` for a record of ours that does not decode. */
   get(id: string): Promise<StoredSession | null> {
     return this.read(id);
   }
@@ -86,7 +88,8 @@ export class ExpressSessionStoreAdapter extends SessionStore {
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
     return this.queue.run(id, async () => {
       // A fresh id has nothing to read: written whole (over anything dead left under it).
-      const current = write.mode === 'create' ? { data: {}, revisions: {} } : await this.read(id);
+      const current =
+        write.mode === 'create' ? { data: {}, revisions: {} } : await this.readWritable(id);
       if (!current) return { status: 'missing' };
       const moved = movedNamespaces(current.revisions, write.expectRevisions);
       if (moved.length > 0) return { status: 'conflict', namespaces: moved };
@@ -123,7 +126,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     revisions: Record<string, number>,
   ): Promise<'destroyed' | 'missing' | 'changed'> {
     return this.queue.run(id, async () => {
-      const current = await this.read(id);
+      const current = await this.readWritable(id);
       if (!current) return 'missing';
       if (!sameRevisions(current.revisions, revisions)) return 'changed';
       await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
@@ -138,7 +141,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
    */
   touch(id: string, touch: SessionTouch): Promise<void> {
     return this.queue.run(id, async () => {
-      const current = await this.read(id);
+      const current = await this.readWritable(id);
       if (!current) return;
       const { metadata } = current;
       await this.write(id, {
@@ -161,6 +164,20 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     const record = fromSessionObject(session);
     if (!record || isExpired(record.metadata, this.now())) return null;
     return record;
+  }
+
+  /**
+   * The record a write builds on. A corrupt one counts as no live session, as in the Redis
+   * store's scripts: an update answers missing and a touch does nothing, so it cannot be kept
+   * alive; only a create (a fresh id) writes over it.
+   */
+  private async readWritable(id: string): Promise<StoredSession | null> {
+    try {
+      return await this.read(id);
+    } catch (error) {
+      if (error instanceof CorruptSessionRecordError) return null;
+      throw error;
+    }
   }
 
   private async write(id: string, record: StoredSession): Promise<void> {

@@ -12,6 +12,7 @@ import {
   movedNamespaces,
 } from '../../store/session-record.js';
 import { pollForLock } from '../../store/lock-polling.js';
+import { CorruptSessionRecordError } from '../../store/session-store-error.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
 /**
@@ -50,8 +51,9 @@ export interface PostgresSessionStoreOptions {
 }
 
 interface SessionRow extends QueryResultRow {
-  data: Record<string, string>;
-  revisions: Record<string, number>;
+  // JSONB, so whatever JSON a hand edit left there: checked by `readSessionRow`.
+  data: unknown;
+  revisions: unknown;
   // bigint comes back as text: pg does not assume it fits a JS number.
   created_at: string;
   last_seen_at: string;
@@ -119,18 +121,7 @@ export class PostgresSessionStore extends SessionStore {
   async get(id: string): Promise<StoredSession | null> {
     const { rows } = await this.run<SessionRow>(this.sql.get, [id, this.now()]);
     const row = rows[0];
-    if (!row) return null;
-    return {
-      metadata: {
-        createdAt: Number(row.created_at),
-        lastSeenAt: Number(row.last_seen_at),
-        idleExpiresAt: Number(row.idle_expires_at),
-        absoluteExpiresAt:
-          row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
-      },
-      data: row.data,
-      revisions: row.revisions,
-    };
+    return row ? readSessionRow(row) : null;
   }
 
   async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
@@ -328,6 +319,40 @@ export class PostgresSessionStore extends SessionStore {
     });
     return pool;
   }
+}
+
+/**
+ * A row as a session. `data` must be an object of JSON texts and `revisions` an object of whole
+ * numbers; anything else (a string, an array, JSON null) throws `CorruptSessionRecordError`
+ * rather than passing array indexes off as namespaces.
+ */
+function readSessionRow(row: SessionRow): StoredSession {
+  const { data, revisions } = row;
+  if (!isPlainObject(data) || !Object.values(data).every((text) => typeof text === 'string')) {
+    throw new CorruptSessionRecordError('data is not an object of JSON texts');
+  }
+  if (
+    !isPlainObject(revisions) ||
+    !Object.values(revisions).every(
+      (revision) => Number.isSafeInteger(revision) && (revision as number) >= 0,
+    )
+  ) {
+    throw new CorruptSessionRecordError('revisions is not an object of whole numbers');
+  }
+  return {
+    metadata: {
+      createdAt: Number(row.created_at),
+      lastSeenAt: Number(row.last_seen_at),
+      idleExpiresAt: Number(row.idle_expires_at),
+      absoluteExpiresAt: row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
+    },
+    data: data as Record<string, string>,
+    revisions: revisions as Record<string, number>,
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPgError(error: unknown, code: string): boolean {
