@@ -12,7 +12,8 @@ import {
   movedNamespaces,
 } from '../../store/session-record.js';
 import { pollForLock } from '../../store/lock-polling.js';
-import { CorruptSessionRecordError } from '../../store/session-store-error.js';
+import { CorruptSessionRecordError, SessionStoreError } from '../../store/session-store-error.js';
+import { postgresNotSentError, postgresStoreError } from './postgres-store-errors.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
 /**
@@ -165,7 +166,10 @@ export class PostgresSessionStore extends SessionStore {
       const moved = movedNamespaces(row.revisions, write.expectRevisions);
       if (moved.length > 0) return { status: 'conflict', namespaces: moved };
     }
-    throw new Error(`PostgresSessionStore: the write to session kept racing; try again`);
+    throw new SessionStoreError(
+      'PostgresSessionStore: the write kept racing with other writers; nothing was written',
+      'not-applied',
+    );
   }
 
   async destroy(id: string): Promise<void> {
@@ -250,16 +254,26 @@ export class PostgresSessionStore extends SessionStore {
     }
   }
 
-  /** One statement, after the table exists; any error rejects. */
+  /**
+   * One statement, after the table exists. Any error rejects, as a `SessionStoreError` that
+   * says whether the statement may have been applied (see `postgresStoreError`).
+   */
   private async run<Row extends QueryResultRow>(statement: NamedStatement, values: unknown[]) {
-    if (this.closed) throw new Error('PostgresSessionStore: the store is closed');
-    await this.ensureTable();
-    const pool = await this.getPool();
+    let pool: Pool;
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      await this.ensureTable();
+      pool = await this.getPool();
+    } catch (error) {
+      // Whatever went wrong (no connection, the table creation failed), this statement was not
+      // sent.
+      throw postgresNotSentError(error);
+    }
     try {
       return await pool.query<Row>({ name: statement.name, text: statement.text, values });
     } catch (error) {
       if (isPgError(error, UNDEFINED_TABLE)) this.forgetTable();
-      throw error;
+      throw postgresStoreError(error);
     }
   }
 
