@@ -251,6 +251,38 @@ describe('ExpressSessionStoreAdapter', () => {
     },
   );
 
+  it('says a write was not applied when the read before it failed, and may have been when the write failed', async () => {
+    const store = new SlowStore();
+    const adapter = new ExpressSessionStoreAdapter(store, { timeoutMs: 50 });
+    const now = Date.now();
+    await adapter.set('s', {
+      mode: 'create',
+      metadata: metadata(now),
+      set: { a: '1' },
+      remove: [],
+    });
+    const update: SessionWrite = { mode: 'update', metadata: metadata(now), set: {}, remove: [] };
+    const answerGet = store.get.bind(store);
+    store.get = (_sid, callback) => callback(new Error('read failed'));
+    await expect(adapter.set('s', update)).rejects.toMatchObject({
+      name: 'SessionStoreError',
+      outcome: 'not-applied',
+    });
+    await expect(adapter.destroyIfUnchanged('s', { a: 1 })).rejects.toMatchObject({
+      outcome: 'not-applied',
+    });
+    store.get = answerGet;
+    store.set = () => undefined; // never calls back: it may still write
+    await expect(adapter.set('s', update)).rejects.toMatchObject({
+      name: 'SessionStoreError',
+      outcome: 'unknown',
+    });
+    store.destroy = (_sid, callback) => callback?.(new Error('destroy failed'));
+    await expect(adapter.destroyIfUnchanged('s', { a: 1 })).rejects.toMatchObject({
+      outcome: 'unknown',
+    });
+  });
+
   it('rejects, without crashing, on a store that throws, calls back twice or fails', async () => {
     const now = Date.now();
     const write: SessionWrite = { mode: 'create', metadata: metadata(now), set: {}, remove: [] };

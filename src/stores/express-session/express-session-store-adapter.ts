@@ -17,7 +17,7 @@ import {
   type RecordSessionObject,
 } from './express-session-record.js';
 import { PerKeyQueue } from '../../store/per-key-queue.js';
-import { CorruptSessionRecordError } from '../../store/session-store-error.js';
+import { CorruptSessionRecordError, SessionStoreError } from '../../store/session-store-error.js';
 
 export type { ExpressSessionCookieLike, ExpressSessionLike } from './express-session-record.js';
 
@@ -110,9 +110,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
   }
 
   destroy(id: string): Promise<void> {
-    return this.queue.run(id, async () => {
-      await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
-    });
+    return this.queue.run(id, () => this.change((callback) => this.store.destroy(id, callback)));
   }
 
   /**
@@ -129,7 +127,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
       const current = await this.readWritable(id);
       if (!current) return 'missing';
       if (!sameRevisions(current.revisions, revisions)) return 'changed';
-      await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
+      await this.change((callback) => this.store.destroy(id, callback));
       return 'destroyed';
     });
   }
@@ -176,7 +174,12 @@ export class ExpressSessionStoreAdapter extends SessionStore {
       return await this.read(id);
     } catch (error) {
       if (error instanceof CorruptSessionRecordError) return null;
-      throw error;
+      // The write was never sent: the read before it failed.
+      throw new SessionStoreError(
+        `ExpressSessionStoreAdapter: reading the session failed: ${String(error)}`,
+        'not-applied',
+        { cause: error },
+      );
     }
   }
 
@@ -185,6 +188,22 @@ export class ExpressSessionStoreAdapter extends SessionStore {
       record,
       expiresAt(record.metadata) - this.now(),
     );
-    await callbackPromise((callback) => this.store.set(id, session, callback), this.timeoutMs);
+    await this.change((callback) => this.store.set(id, session, callback));
+  }
+
+  /**
+   * One changing call of the wrapped store. Whether a store that failed or did not answer in
+   * time changed anything, only it knows: its failures are `'unknown'`.
+   */
+  private async change(start: (callback: (error?: unknown) => void) => unknown): Promise<void> {
+    try {
+      await callbackPromise(start, this.timeoutMs);
+    } catch (error) {
+      throw new SessionStoreError(
+        `ExpressSessionStoreAdapter: the store failed: ${String(error)}`,
+        'unknown',
+        { cause: error },
+      );
+    }
   }
 }
