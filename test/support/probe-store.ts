@@ -13,7 +13,8 @@ type Operation = 'get' | 'set' | 'destroy' | 'destroyIfUnchanged' | 'touch' | 'a
 
 /**
  * A store for tests: a real `MemorySessionStore` underneath, every call counted, and any
- * operation made to fail on demand (a store that is down).
+ * operation made to fail on demand: before the store sees it (`failing`, `refusing`) or after it
+ * applied it (`failingAfter`).
  */
 export class ProbeStore extends SessionStore {
   readonly inner: MemorySessionStore;
@@ -29,6 +30,11 @@ export class ProbeStore extends SessionStore {
   readonly failing = new Set<Operation>();
   /** Operations that throw `SessionStoreError` with outcome `'not-applied'`: nothing changed. */
   readonly refusing = new Set<Operation>();
+  /**
+   * Operations applied by the real store and then failed with `SessionStoreError` `'unknown'`:
+   * a timeout after the write reached the server.
+   */
+  readonly failingAfter = new Set<Operation>();
 
   constructor(now: () => number = Date.now) {
     super();
@@ -48,6 +54,15 @@ export class ProbeStore extends SessionStore {
     }
   }
 
+  /** Runs the operation on the real store, then fails it as a timeout would if so asked. */
+  private async applied<T>(operation: Operation, result: Promise<T>): Promise<T> {
+    const value = await result;
+    if (this.failingAfter.has(operation)) {
+      throw new SessionStoreError(`store ${operation} timed out (simulated, applied)`, 'unknown');
+    }
+    return value;
+  }
+
   async get(id: string): Promise<StoredSession | null> {
     this.attempt('get');
     return this.inner.get(id);
@@ -55,12 +70,12 @@ export class ProbeStore extends SessionStore {
 
   async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
     this.attempt('set');
-    return this.inner.set(id, write);
+    return this.applied('set', this.inner.set(id, write));
   }
 
   async destroy(id: string): Promise<void> {
     this.attempt('destroy');
-    return this.inner.destroy(id);
+    return this.applied('destroy', this.inner.destroy(id));
   }
 
   async destroyIfUnchanged(
@@ -68,12 +83,12 @@ export class ProbeStore extends SessionStore {
     revisions: Record<string, number>,
   ): Promise<'destroyed' | 'missing' | 'changed'> {
     this.attempt('destroyIfUnchanged');
-    return this.inner.destroyIfUnchanged(id, revisions);
+    return this.applied('destroyIfUnchanged', this.inner.destroyIfUnchanged(id, revisions));
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {
     this.attempt('touch');
-    return this.inner.touch(id, touch);
+    return this.applied('touch', this.inner.touch(id, touch));
   }
 
   override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
