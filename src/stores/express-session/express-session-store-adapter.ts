@@ -176,7 +176,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
       if (error instanceof CorruptSessionRecordError) return null;
       // The write was never sent: the read before it failed.
       throw new SessionStoreError(
-        `ExpressSessionStoreAdapter: reading the session failed: ${String(error)}`,
+        `ExpressSessionStoreAdapter: reading the session failed: ${messageOf(error)}`,
         'not-applied',
         { cause: error },
       );
@@ -200,10 +200,14 @@ export class ExpressSessionStoreAdapter extends SessionStore {
       await callbackPromise(start, this.timeoutMs);
     } catch (error) {
       throw new SessionStoreError(
-        `ExpressSessionStoreAdapter: the store failed: ${String(error)}`,
+        `ExpressSessionStoreAdapter: the store failed: ${messageOf(error)}`,
         'unknown',
         { cause: error },
       );
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
