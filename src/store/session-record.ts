@@ -20,7 +20,8 @@ export interface StoredSession {
    */
   data: Record<string, string>;
   /**
-   * A counter per namespace, assigned by the store and raised by every write of that namespace.
+   * A counter per namespace, assigned by the store and raised by one by every write (set or
+   * remove) of that namespace.
    * Used for optimistic concurrency (`expectRevisions`). A namespace missing here has revision 0.
    */
   revisions: Record<string, number>;
@@ -91,4 +92,14 @@ export function movedNamespaces(
 ): string[] {
   if (!expected) return [];
   return Object.keys(expected).filter((key) => (current[key] ?? 0) !== expected[key]);
+}
+
+/**
+ * Whether two revision maps are exactly the same: the same namespaces, each with the same
+ * number. The test of `SessionStore.destroyIfUnchanged`.
+ */
+export function sameRevisions(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
 }

@@ -12,7 +12,12 @@ import type {
  * `overrideProvider(SessionStore).useValue(new MemorySessionStore())` swaps it in a test.
  *
  * Every method may reject (a network store that is down); the module turns that into a 503 for
- * the request and never lets it crash the process.
+ * the request and never lets it crash the process. A store that knows how a failed call ended
+ * throws `SessionStoreError` (`'not-applied'` or `'unknown'`); anything else counts as unknown.
+ *
+ * Revisions: a namespace's revision rises by exactly one on every set of it and every removal
+ * of it that found it there, and on nothing else (a touch, a write of another namespace). A
+ * removed namespace keeps its revision. `expectRevisions` and `destroyIfUnchanged` rely on it.
  */
 export abstract class SessionStore {
   private readonly inProcessLocks = new InProcessLocks();
@@ -28,6 +33,18 @@ export abstract class SessionStore {
 
   /** Remove the session for good. Destroying a missing session is not an error. */
   abstract destroy(id: string): Promise<void>;
+
+  /**
+   * Compare-and-delete, the second half of a regenerate: remove the session only if it is live
+   * and its revisions are exactly `revisions` (the snapshot the regenerating request copied to
+   * its new id: every namespace with the revision it had, and no other namespace). One atomic
+   * step on this one key. Answers `'destroyed'`, `'missing'` (no live session: destroyed,
+   * expired, or never stored) or `'changed'` (another request wrote it since; nothing removed).
+   */
+  abstract destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'>;
 
   /**
    * Extend a live session's life without rewriting its data: record the new activity time and

@@ -335,6 +335,16 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         expect((await store.get(id))?.revisions).toEqual({ a: 3, b: 3 });
       });
 
+      it('rise by exactly one per set or removal, and not at all for removing what is absent', async () => {
+        const id = newId();
+        await create(id, { a: '1' });
+        await update(id, { set: { a: '2', b: '1' }, remove: ['never-there'] });
+        expect((await store.get(id))?.revisions).toEqual({ a: 2, b: 1 });
+        await update(id, { remove: ['b'] });
+        await update(id, { remove: ['b'] }); // already gone: no change, no new revision
+        expect((await store.get(id))?.revisions).toEqual({ a: 2, b: 2 });
+      });
+
       it('refuse a commit whose expected revisions moved, write nothing, and name them', async () => {
         const id = newId();
         const created = metadata();
@@ -392,6 +402,119 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         expect(await update(id, { set: { a: '2' }, expectRevisions: { a: 1 } })).toEqual({
           status: 'missing',
         });
+      });
+    });
+
+    describe('destroyIfUnchanged (the compare-and-delete of a regenerate)', () => {
+      const snapshot = async (id: string) => (await store.get(id))!.revisions;
+
+      it('destroys a live session whose revisions are exactly the snapshot', async () => {
+        const id = newId();
+        await create(id, { a: '1', b: '1' });
+        await update(id, { set: { a: '2' } });
+        await update(id, { remove: ['b'] }); // a removed namespace keeps its revision
+        const revisions = await snapshot(id);
+        expect(revisions).toEqual({ a: 2, b: 2 });
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('destroyed');
+        expect(await store.get(id)).toBeNull();
+        expect(await update(id, { set: { a: '3' } })).toEqual({ status: 'missing' });
+        expect(await store.get(id)).toBeNull();
+      });
+
+      it('destroys a session without namespaces given an empty snapshot', async () => {
+        const id = newId();
+        await create(id, {});
+        expect(await store.destroyIfUnchanged(id, {})).toBe('destroyed');
+        expect(await store.get(id)).toBeNull();
+      });
+
+      it("answers 'changed' and removes nothing when a namespace's revision moved", async () => {
+        const id = newId();
+        await create(id, { a: '1', b: '1' });
+        const revisions = await snapshot(id);
+        await update(id, { set: { b: '2' } }); // a write acknowledged meanwhile
+        const before = await store.get(id);
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
+        expect(await store.get(id)).toEqual(before);
+      });
+
+      it("answers 'changed' when a namespace was added since the snapshot", async () => {
+        const id = newId();
+        await create(id, { a: '1' });
+        const revisions = await snapshot(id);
+        await update(id, { set: { cartnote: '"x"' } });
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
+        expect(await dataOf(id)).toEqual({ a: '1', cartnote: '"x"' });
+      });
+
+      it("answers 'changed' when a namespace was removed since the snapshot", async () => {
+        const id = newId();
+        await create(id, { a: '1', b: '1' });
+        const revisions = await snapshot(id);
+        await update(id, { remove: ['b'] });
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
+        expect(await dataOf(id)).toEqual({ a: '1' });
+      });
+
+      it("answers 'changed' for a snapshot with a namespace more or less than the store", async () => {
+        const id = newId();
+        await create(id, { a: '1', b: '1' });
+        expect(await store.destroyIfUnchanged(id, { a: 1 })).toBe('changed');
+        expect(await store.destroyIfUnchanged(id, { a: 1, b: 1, c: 0 })).toBe('changed');
+        expect(await store.destroyIfUnchanged(id, { a: 1, b: 2 })).toBe('changed');
+        expect(await store.destroyIfUnchanged(id, {})).toBe('changed');
+        expect(await dataOf(id)).toEqual({ a: '1', b: '1' });
+      });
+
+      it("answers 'missing' for a destroyed, an expired and a never-stored id", async () => {
+        const [destroyed, expired, never] = [newId(), newId(), newId()];
+        await create(destroyed, { a: '1' });
+        const revisions = await snapshot(destroyed);
+        await store.destroy(destroyed);
+        expect(await store.destroyIfUnchanged(destroyed, revisions)).toBe('missing');
+
+        await create(expired, { a: '1' }, metadata({ idleExpiresAt: clock.now() + 1_000 }));
+        const expiredRevisions = await snapshot(expired);
+        clock.advance(1_000);
+        expect(await store.destroyIfUnchanged(expired, expiredRevisions)).toBe('missing');
+
+        expect(await store.destroyIfUnchanged(never, {})).toBe('missing');
+        expect(await store.destroyIfUnchanged(never, { a: 1 })).toBe('missing');
+      });
+
+      it('does not count a touch as a change', async () => {
+        const id = newId();
+        await create(id, { a: '1' });
+        const revisions = await snapshot(id);
+        await store.touch(id, { lastSeenAt: clock.now() + 10, idleExpiresAt: clock.now() + DAY });
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('destroyed');
+        expect(await store.get(id)).toBeNull();
+      });
+
+      it("leaves the record intact, readable and writable after 'changed'", async () => {
+        const id = newId();
+        await create(id, { a: '1', b: '"keep"' });
+        const revisions = await snapshot(id);
+        await update(id, { set: { a: '2' } });
+        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
+        const stored = await store.get(id);
+        expect(stored?.data).toEqual({ a: '2', b: '"keep"' });
+        expect(stored?.revisions).toEqual({ a: 2, b: 1 });
+        expect(await update(id, { set: { b: '"more"' }, expectRevisions: { b: 1 } })).toEqual({
+          status: 'ok',
+        });
+        expect(await store.destroyIfUnchanged(id, { a: 2, b: 2 })).toBe('destroyed');
+      });
+
+      it('lets exactly one of two racing compare-and-deletes of one snapshot win', async () => {
+        const id = newId();
+        await create(id, { a: '1' });
+        const revisions = await snapshot(id);
+        const answers = await Promise.all([
+          store.destroyIfUnchanged(id, revisions),
+          store.destroyIfUnchanged(id, revisions),
+        ]);
+        expect([...answers].sort()).toEqual(['destroyed', 'missing']);
       });
     });
 

@@ -8,6 +8,7 @@ import {
   type ExpressSessionStoreLike,
 } from '../../src/stores/express-session/express-session-store-adapter.js';
 import { PerKeyQueue } from '../../src/store/per-key-queue.js';
+import { CorruptSessionRecordError } from '../../src/store/session-store-error.js';
 import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
 
 const HOUR = 3_600_000;
@@ -147,6 +148,29 @@ describe('ExpressSessionStoreAdapter', () => {
     expect(Object.keys((await adapter.get('s'))!.data).sort()).toEqual([...names].sort());
   });
 
+  it("runs destroyIfUnchanged after this process's write already under way, so it sees it", async () => {
+    const adapter = new ExpressSessionStoreAdapter(new SlowStore());
+    const now = Date.now();
+    await adapter.set('s', {
+      mode: 'create',
+      metadata: metadata(now),
+      set: { a: '1' },
+      remove: [],
+    });
+    const snapshot = (await adapter.get('s'))!.revisions;
+    // Started first, not awaited: the compare-and-delete queues behind it in this process.
+    const write = adapter.set('s', {
+      mode: 'update',
+      metadata: metadata(now),
+      set: { cartnote: '"x"' },
+      remove: [],
+    });
+    const answer = adapter.destroyIfUnchanged('s', snapshot);
+    expect(await write).toEqual({ status: 'ok' });
+    expect(await answer).toBe('changed');
+    expect((await adapter.get('s'))?.data).toEqual({ a: '1', cartnote: '"x"' });
+  });
+
   it("gives the store a TTL in wall-clock time even when the adapter's clock is elsewhere", async () => {
     const store = new SlowStore();
     const then = Date.UTC(2001, 0, 1); // a clock far in the past
@@ -195,6 +219,68 @@ describe('ExpressSessionStoreAdapter', () => {
       remove: [],
     };
     expect(await adapter.set('s', update)).toEqual({ status: 'missing' });
+  });
+
+  it.each([
+    ['a value that is not a session object', '"just text"'],
+    ['a record of an unknown format', '{"cookie":{},"typedSession":{"format":99}}'],
+    [
+      'metadata that is not numbers',
+      '{"cookie":{},"typedSession":{"format":1,"metadata":{"createdAt":"x","lastSeenAt":1,' +
+        '"idleExpiresAt":"abc","absoluteExpiresAt":null},"data":{},"revisions":{}}}',
+    ],
+    [
+      'data that is an array',
+      '{"cookie":{},"typedSession":{"format":1,"metadata":{"createdAt":1,"lastSeenAt":1,' +
+        '"idleExpiresAt":9e15,"absoluteExpiresAt":null},"data":["a","b"],"revisions":{}}}',
+    ],
+    ['a record that is null', '{"cookie":{},"typedSession":null}'],
+  ])(
+    'rejects get with CorruptSessionRecordError for %s, and never keeps it alive',
+    async (_, text) => {
+      const store = new SlowStore();
+      store.sessions.set('s', text);
+      const adapter = new ExpressSessionStoreAdapter(store);
+      await expect(adapter.get('s')).rejects.toBeInstanceOf(CorruptSessionRecordError);
+      const now = Date.now();
+      const update: SessionWrite = { mode: 'update', metadata: metadata(now), set: {}, remove: [] };
+      expect(await adapter.set('s', update)).toEqual({ status: 'missing' });
+      await adapter.touch('s', { lastSeenAt: now, idleExpiresAt: now + HOUR });
+      expect(await adapter.destroyIfUnchanged('s', {})).toBe('missing');
+      expect(store.sessions.get('s')).toBe(text);
+    },
+  );
+
+  it('says a write was not applied when the read before it failed, and may have been when the write failed', async () => {
+    const store = new SlowStore();
+    const adapter = new ExpressSessionStoreAdapter(store, { timeoutMs: 50 });
+    const now = Date.now();
+    await adapter.set('s', {
+      mode: 'create',
+      metadata: metadata(now),
+      set: { a: '1' },
+      remove: [],
+    });
+    const update: SessionWrite = { mode: 'update', metadata: metadata(now), set: {}, remove: [] };
+    const answerGet = store.get.bind(store);
+    store.get = (_sid, callback) => callback(new Error('read failed'));
+    await expect(adapter.set('s', update)).rejects.toMatchObject({
+      name: 'SessionStoreError',
+      outcome: 'not-applied',
+    });
+    await expect(adapter.destroyIfUnchanged('s', { a: 1 })).rejects.toMatchObject({
+      outcome: 'not-applied',
+    });
+    store.get = answerGet;
+    store.set = () => undefined; // never calls back: it may still write
+    await expect(adapter.set('s', update)).rejects.toMatchObject({
+      name: 'SessionStoreError',
+      outcome: 'unknown',
+    });
+    store.destroy = (_sid, callback) => callback?.(new Error('destroy failed'));
+    await expect(adapter.destroyIfUnchanged('s', { a: 1 })).rejects.toMatchObject({
+      outcome: 'unknown',
+    });
   });
 
   it('rejects, without crashing, on a store that throws, calls back twice or fails', async () => {

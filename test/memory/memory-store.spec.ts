@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   MemorySessionStore,
@@ -6,6 +8,20 @@ import {
 } from '../../src/stores/memory/memory-session-store.js';
 import type { SessionMetadata } from '../../src/store/session-record.js';
 import { TestClock } from '../support/test-clock.js';
+import type { ExpiryWheel } from '../../src/stores/memory/expiry-wheel.js';
+
+/** Ids held by the store's expiry wheel (internal: read for the bound it must keep). */
+function wheelSizeOf(store: MemorySessionStore): number {
+  return (store as unknown as { wheel: ExpiryWheel }).wheel.size;
+}
+
+/** Heap in use after a full collection (gc exposed at run time; Jest does not pass the flag). */
+function heapUsedAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
 
 // What only the memory store does: its bound, its sweep, value isolation and its timer.
 describe('MemorySessionStore', () => {
@@ -92,13 +108,14 @@ describe('MemorySessionStore', () => {
       expect(store.size).toBe(0);
     });
 
-    it('skips the stale copies that touches leave in earlier buckets, and sweeps the session once it expires', async () => {
+    it('moves a touched session out of its earlier bucket, and sweeps it once it expires', async () => {
       const store = open();
       await create(store, 'busy', 1_000);
       for (let i = 0; i < 5; i++) {
         clock.advance(900);
         await store.touch('busy', { lastSeenAt: clock.now(), idleExpiresAt: clock.now() + 1_000 });
-        expect(await store.sweep()).toBe(0); // its earlier buckets came due: copies only
+        expect(await store.sweep()).toBe(0); // its earlier buckets came due, empty
+        expect(wheelSizeOf(store)).toBe(1); // filed once, in its latest bucket only
       }
       expect(store.size).toBe(1);
       clock.advance(2_000);
@@ -112,6 +129,38 @@ describe('MemorySessionStore', () => {
       clock.advance(3_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(store.size).toBe(0);
+    });
+  });
+
+  describe('a flood of new sessions', () => {
+    it('keeps the expiry wheel within maxSessions over 1,000,000 creates, and the heap flat', async () => {
+      const store = open({ maxSessions: 1_000 });
+      for (let i = 0; i < 1_000; i++) await create(store, `warm${i}`);
+      const heapBefore = heapUsedAfterGc();
+      for (let i = 0; i < 1_000_000; i++) {
+        if (i % 1_000 === 0) clock.advance(1_000); // spread over many expiry buckets too
+        await create(store, `flood${i}`);
+      }
+      expect(store.size).toBe(1_000);
+      expect(wheelSizeOf(store)).toBe(1_000);
+      const grownMB = (heapUsedAfterGc() - heapBefore) / 1024 / 1024;
+      // Evicted ids left in the wheel cost ~40 MB here (1,000,000 ids and their strings).
+      expect(grownMB).toBeLessThan(10);
+      for (let i = 999_000; i < 1_000_000; i++) {
+        expect(await store.get(`flood${i}`)).not.toBeNull();
+      }
+    }, 120_000);
+
+    it('takes a session out of the wheel when it is destroyed or compare-and-deleted', async () => {
+      const store = open();
+      await create(store, 'a');
+      await create(store, 'b');
+      expect(wheelSizeOf(store)).toBe(2);
+      await store.destroy('a');
+      expect(await store.destroyIfUnchanged('b', { id: 1 })).toBe('destroyed');
+      expect(wheelSizeOf(store)).toBe(0);
+      clock.advance(120_000);
+      expect(await store.sweep()).toBe(0);
     });
   });
 

@@ -9,11 +9,12 @@ import {
   type StoredSession,
 } from '../../src/index.js';
 
-type Operation = 'get' | 'set' | 'destroy' | 'touch' | 'acquireLock';
+type Operation = 'get' | 'set' | 'destroy' | 'destroyIfUnchanged' | 'touch' | 'acquireLock';
 
 /**
  * A store for tests: a real `MemorySessionStore` underneath, every call counted, and any
- * operation made to fail on demand (a store that is down).
+ * operation made to fail on demand: before the store sees it (`failing`, `refusing`) or after it
+ * applied it (`failingAfter`).
  */
 export class ProbeStore extends SessionStore {
   readonly inner: MemorySessionStore;
@@ -21,6 +22,7 @@ export class ProbeStore extends SessionStore {
     get: 0,
     set: 0,
     destroy: 0,
+    destroyIfUnchanged: 0,
     touch: 0,
     acquireLock: 0,
   };
@@ -28,6 +30,11 @@ export class ProbeStore extends SessionStore {
   readonly failing = new Set<Operation>();
   /** Operations that throw `SessionStoreError` with outcome `'not-applied'`: nothing changed. */
   readonly refusing = new Set<Operation>();
+  /**
+   * Operations applied by the real store and then failed with `SessionStoreError` `'unknown'`:
+   * a timeout after the write reached the server.
+   */
+  readonly failingAfter = new Set<Operation>();
 
   constructor(now: () => number = Date.now) {
     super();
@@ -47,6 +54,15 @@ export class ProbeStore extends SessionStore {
     }
   }
 
+  /** Runs the operation on the real store, then fails it as a timeout would if so asked. */
+  private async applied<T>(operation: Operation, result: Promise<T>): Promise<T> {
+    const value = await result;
+    if (this.failingAfter.has(operation)) {
+      throw new SessionStoreError(`store ${operation} timed out (simulated, applied)`, 'unknown');
+    }
+    return value;
+  }
+
   async get(id: string): Promise<StoredSession | null> {
     this.attempt('get');
     return this.inner.get(id);
@@ -54,17 +70,25 @@ export class ProbeStore extends SessionStore {
 
   async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
     this.attempt('set');
-    return this.inner.set(id, write);
+    return this.applied('set', this.inner.set(id, write));
   }
 
   async destroy(id: string): Promise<void> {
     this.attempt('destroy');
-    return this.inner.destroy(id);
+    return this.applied('destroy', this.inner.destroy(id));
+  }
+
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    this.attempt('destroyIfUnchanged');
+    return this.applied('destroyIfUnchanged', this.inner.destroyIfUnchanged(id, revisions));
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {
     this.attempt('touch');
-    return this.inner.touch(id, touch);
+    return this.applied('touch', this.inner.touch(id, touch));
   }
 
   override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {

@@ -1,4 +1,5 @@
 import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
+import { CorruptSessionRecordError } from '../../store/session-store-error.js';
 
 /** The part of an express-session session object that stores read their TTL from. */
 export interface ExpressSessionCookieLike {
@@ -46,16 +47,28 @@ export function toSessionObject(record: StoredSession, remainingMs: number): Rec
 }
 
 /**
- * The record inside a session object a store answered, or `null` for anything else (no
- * session, or a session some other app wrote under the same key). Copied, so nothing a caller
- * does reaches an object the store may still hold.
+ * The record inside a session object a store answered; `null` for no session, or for a session
+ * some other app wrote under the same key (it has no record of ours). A value that carries our
+ * record but does not decode (an unknown format, metadata that is not finite numbers, data that
+ * is not an object of texts), or that is not a session object at all, throws
+ * `CorruptSessionRecordError`. Copied, so nothing a caller does reaches an object the store may
+ * still hold.
  */
 export function fromSessionObject(value: unknown): StoredSession | null {
-  const record = isObject(value) ? value[FIELD] : undefined;
-  if (!isObject(record) || record.format !== FORMAT) return null;
+  if (value === null || value === undefined) return null;
+  if (!isObject(value)) throw new CorruptSessionRecordError('the stored value is not an object');
+  if (!Object.hasOwn(value, FIELD)) return null;
+  const record = value[FIELD];
+  if (!isObject(record) || record.format !== FORMAT) {
+    throw new CorruptSessionRecordError('the record is of an unknown format');
+  }
   const { metadata, data, revisions } = record;
-  if (!isMetadata(metadata) || !isRecordOf(data, 'string') || !isRecordOf(revisions, 'number')) {
-    return null;
+  if (!isMetadata(metadata)) throw new CorruptSessionRecordError('metadata is not times');
+  if (!isRecordOf(data, 'string')) {
+    throw new CorruptSessionRecordError('data is not an object of JSON texts');
+  }
+  if (!isRecordOf(revisions, 'number')) {
+    throw new CorruptSessionRecordError('revisions is not an object of numbers');
   }
   return {
     metadata: {
@@ -76,11 +89,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function isMetadata(value: unknown): value is SessionMetadata {
   return (
     isObject(value) &&
-    typeof value.createdAt === 'number' &&
-    typeof value.lastSeenAt === 'number' &&
-    typeof value.idleExpiresAt === 'number' &&
-    (value.absoluteExpiresAt === null || typeof value.absoluteExpiresAt === 'number')
+    isTime(value.createdAt) &&
+    isTime(value.lastSeenAt) &&
+    isTime(value.idleExpiresAt) &&
+    (value.absoluteExpiresAt === null || isTime(value.absoluteExpiresAt))
   );
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function isRecordOf<T extends 'string' | 'number'>(

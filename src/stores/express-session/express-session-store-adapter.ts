@@ -7,6 +7,7 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
+  sameRevisions,
 } from '../../store/session-record.js';
 import { callbackPromise } from './callback-promise.js';
 import {
@@ -16,6 +17,7 @@ import {
   type RecordSessionObject,
 } from './express-session-record.js';
 import { PerKeyQueue } from '../../store/per-key-queue.js';
+import { CorruptSessionRecordError, SessionStoreError } from '../../store/session-store-error.js';
 
 export type { ExpressSessionCookieLike, ExpressSessionLike } from './express-session-record.js';
 
@@ -57,6 +59,11 @@ export interface ExpressSessionStoreAdapterOptions {
  * adapter runs the commits, touches and destroys of a session one at a time, so concurrent
  * partial writes from one process all survive and revision checks hold.
  *
+ * The same goes for `destroyIfUnchanged` (the compare-and-delete of a regenerate): a read, then
+ * a destroy, serialised with this process's writes to the session but not with another
+ * process's. Across processes, a regenerate can then lose a commit made to the old id at that
+ * moment, or two regenerates can both succeed.
+ *
  * Locks are the base class's in-process locks, right for one process only.
  */
 export class ExpressSessionStoreAdapter extends SessionStore {
@@ -73,6 +80,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
+  /** Rejects with `CorruptSessionRecordError` for a record of ours that does not decode. */
   get(id: string): Promise<StoredSession | null> {
     return this.read(id);
   }
@@ -80,7 +88,8 @@ export class ExpressSessionStoreAdapter extends SessionStore {
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
     return this.queue.run(id, async () => {
       // A fresh id has nothing to read: written whole (over anything dead left under it).
-      const current = write.mode === 'create' ? { data: {}, revisions: {} } : await this.read(id);
+      const current =
+        write.mode === 'create' ? { data: {}, revisions: {} } : await this.readWritable(id);
       if (!current) return { status: 'missing' };
       const moved = movedNamespaces(current.revisions, write.expectRevisions);
       if (moved.length > 0) return { status: 'conflict', namespaces: moved };
@@ -101,8 +110,25 @@ export class ExpressSessionStoreAdapter extends SessionStore {
   }
 
   destroy(id: string): Promise<void> {
+    return this.queue.run(id, () => this.change((callback) => this.store.destroy(id, callback)));
+  }
+
+  /**
+   * A read, then the store's `destroy` if the record is live and its revisions are the
+   * snapshot's. Atomic only within this process (run in the session's queue with the adapter's
+   * own writes): the wrapped store offers no compare-and-delete, so a commit from another
+   * process between the read and the destroy is lost with the session.
+   */
+  destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
     return this.queue.run(id, async () => {
-      await callbackPromise((callback) => this.store.destroy(id, callback), this.timeoutMs);
+      const current = await this.readWritable(id);
+      if (!current) return 'missing';
+      if (!sameRevisions(current.revisions, revisions)) return 'changed';
+      await this.change((callback) => this.store.destroy(id, callback));
+      return 'destroyed';
     });
   }
 
@@ -113,7 +139,7 @@ export class ExpressSessionStoreAdapter extends SessionStore {
    */
   touch(id: string, touch: SessionTouch): Promise<void> {
     return this.queue.run(id, async () => {
-      const current = await this.read(id);
+      const current = await this.readWritable(id);
       if (!current) return;
       const { metadata } = current;
       await this.write(id, {
@@ -138,11 +164,50 @@ export class ExpressSessionStoreAdapter extends SessionStore {
     return record;
   }
 
+  /**
+   * The record a write builds on. A corrupt one counts as no live session, as in the Redis
+   * store's scripts: an update answers missing and a touch does nothing, so it cannot be kept
+   * alive; only a create (a fresh id) writes over it.
+   */
+  private async readWritable(id: string): Promise<StoredSession | null> {
+    try {
+      return await this.read(id);
+    } catch (error) {
+      if (error instanceof CorruptSessionRecordError) return null;
+      // The write was never sent: the read before it failed.
+      throw new SessionStoreError(
+        `ExpressSessionStoreAdapter: reading the session failed: ${messageOf(error)}`,
+        'not-applied',
+        { cause: error },
+      );
+    }
+  }
+
   private async write(id: string, record: StoredSession): Promise<void> {
     const session: RecordSessionObject = toSessionObject(
       record,
       expiresAt(record.metadata) - this.now(),
     );
-    await callbackPromise((callback) => this.store.set(id, session, callback), this.timeoutMs);
+    await this.change((callback) => this.store.set(id, session, callback));
   }
+
+  /**
+   * One changing call of the wrapped store. Whether a store that failed or did not answer in
+   * time changed anything, only it knows: its failures are `'unknown'`.
+   */
+  private async change(start: (callback: (error?: unknown) => void) => unknown): Promise<void> {
+    try {
+      await callbackPromise(start, this.timeoutMs);
+    } catch (error) {
+      throw new SessionStoreError(
+        `ExpressSessionStoreAdapter: the store failed: ${messageOf(error)}`,
+        'unknown',
+        { cause: error },
+      );
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@ import {
   type SessionWriteResult,
   type StoredSession,
   movedNamespaces,
+  sameRevisions,
 } from '../../store/session-record.js';
 import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
 import { MemorySessionTable } from './memory-session-table.js';
@@ -98,6 +99,17 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve();
   }
 
+  destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const slot = this.live(id);
+    if (slot === undefined) return Promise.resolve('missing');
+    if (!sameRevisions(this.table.revisions(slot), revisions)) return Promise.resolve('changed');
+    this.remove(id);
+    return Promise.resolve('destroyed');
+  }
+
   touch(id: string, touch: SessionTouch): Promise<void> {
     const slot = this.live(id);
     if (slot !== undefined) {
@@ -126,7 +138,7 @@ export class MemorySessionStore extends SessionStore {
         const now = this.now();
         const visited = this.wheel.takeDue(now, SWEEP_SLICE, (id, bucket) => {
           const slot = this.slots.get(id);
-          // Gone, or filed again in another bucket since (a touch): a stale copy.
+          // Every session leaves the wheel when it goes or moves, so this holds; checked anyway.
           if (slot === undefined || this.table.bucket(slot) !== bucket) return;
           this.table.setBucket(slot, NO_BUCKET);
           if (this.table.expiresAt(slot) <= now) {
@@ -167,11 +179,23 @@ export class MemorySessionStore extends SessionStore {
     }
   }
 
+  /** File the session by its expiry, moving it out of the bucket it was in, if another. */
   private file(id: string, slot: number): void {
     const bucket = this.wheel.bucketOf(this.table.expiresAt(slot));
     if (bucket === this.table.bucket(slot)) return;
-    this.wheel.file(id, bucket);
+    this.unfile(slot);
+    this.table.setPosition(slot, this.wheel.file(id, bucket));
     this.table.setBucket(slot, bucket);
+  }
+
+  /** Take the session out of the wheel (gone, or moving), so the wheel holds each id once. */
+  private unfile(slot: number): void {
+    const bucket = this.table.bucket(slot);
+    if (bucket === NO_BUCKET) return;
+    const position = this.table.position(slot);
+    const moved = this.wheel.unfile(bucket, position);
+    if (moved !== undefined) this.table.setPosition(this.slots.get(moved)!, position);
+    this.table.setBucket(slot, NO_BUCKET);
   }
 
   private bump(id: string, slot: number): void {
@@ -182,7 +206,9 @@ export class MemorySessionStore extends SessionStore {
   private remove(id: string): void {
     const slot = this.slots.get(id);
     if (slot === undefined) return;
-    // Its copy in the wheel goes stale and is skipped when its bucket comes due.
+    // Out of the wheel now, not when its bucket comes due: evictions under a flood of new
+    // sessions would otherwise pile up there until their expiry second.
+    this.unfile(slot);
     this.slots.delete(id);
     this.table.release(slot);
   }

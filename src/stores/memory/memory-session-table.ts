@@ -6,10 +6,14 @@ const LAST_SEEN_AT = 1;
 const IDLE_EXPIRES_AT = 2;
 const ABSOLUTE_EXPIRES_AT = 3;
 const TIMES = 4;
-/** The counters kept per slot, in `counters`: expiry bucket + 1 (0 = none), first revision. */
+/**
+ * The counters kept per slot, in `counters`: expiry bucket + 1 (0 = none), the slot's position
+ * in that bucket of the expiry wheel, first revision.
+ */
 const BUCKET = 0;
-const REVISION = 1;
-const COUNTERS = 2;
+const POSITION = 1;
+const REVISION = 2;
+const COUNTERS = 3;
 /** `absoluteExpiresAt` of a session without one. */
 const NO_ABSOLUTE_EXPIRY = -1;
 /** Width of one extra namespace: namespace, JSON text (null once removed), revision. */
@@ -20,12 +24,12 @@ const STRIDE = 3;
  * store may hold a million of them: the numbers of a slot (times; expiry bucket and the first
  * namespace's revision) in growable typed arrays, unboxed; the first namespace's name and
  * text in two plain arrays; the rare further namespaces in a sparse map. A million sessions of
- * one namespace cost about 64 MB here beyond their ids and texts. Texts are immutable strings,
+ * one namespace cost about 68 MB here beyond their ids and texts. Texts are immutable strings,
  * so nothing a handler does reaches them. A removed namespace keeps its revision.
  */
 export class MemorySessionTable {
   private times = new Float64Array(TIMES * 1_024);
-  /** Bucket (a second since the epoch, fits 32 bits until 2106) and revision. */
+  /** Bucket (a second since the epoch, fits 32 bits until 2106), position and revision. */
   private counters = new Uint32Array(COUNTERS * 1_024);
   private readonly keys: Array<string | null> = [];
   private readonly texts: Array<string | null> = [];
@@ -68,6 +72,15 @@ export class MemorySessionTable {
 
   setBucket(slot: number, bucket: number): void {
     this.counters[slot * COUNTERS + BUCKET] = bucket + 1;
+  }
+
+  /** Where in its expiry-wheel bucket the slot's id is filed. */
+  position(slot: number): number {
+    return this.counters[slot * COUNTERS + POSITION];
+  }
+
+  setPosition(slot: number, position: number): void {
+    this.counters[slot * COUNTERS + POSITION] = position;
   }
 
   setMetadata(slot: number, metadata: SessionMetadata): void {

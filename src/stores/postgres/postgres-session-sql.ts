@@ -26,6 +26,15 @@ function identifier(kind: string, value: string, maxLength: number): string {
   return `"${value}"`;
 }
 
+/**
+ * A row that writes may build on: besides being live, its `data` and `revisions` are objects. A
+ * row a hand edit left otherwise is corrupt (a read rejects it); like a missing one, it is never
+ * updated, touched or compare-and-deleted, so it cannot be kept alive, and it expires.
+ */
+function readable(alias: string): string {
+  return `jsonb_typeof(${alias}.data) = 'object' AND jsonb_typeof(${alias}.revisions) = 'object'`;
+}
+
 function named(text: string): NamedStatement {
   // Named after the text itself: two stores on one pool with different tables never collide.
   const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
@@ -57,6 +66,7 @@ export class PostgresSessionSql {
   readonly update: NamedStatement;
   readonly touch: NamedStatement;
   readonly destroy: NamedStatement;
+  readonly destroyIfUnchanged: NamedStatement;
   readonly deleteExpired: NamedStatement;
   readonly deleteExpiredLocks: NamedStatement;
   readonly acquireLock: NamedStatement;
@@ -121,7 +131,8 @@ export class PostgresSessionSql {
     // $5 expected revisions (object), $6..$9 metadata, $10 expires_at
     this.update = named(`
       WITH locked AS (
-        SELECT revisions FROM ${sessions} WHERE id = $1 AND expires_at > $2 FOR UPDATE
+        SELECT revisions FROM ${sessions} AS s
+        WHERE id = $1 AND expires_at > $2 AND ${readable('s')} FOR UPDATE
       ), written AS (
         UPDATE ${sessions} AS s SET
           data = (s.data - $4::text[]) || $3::jsonb,
@@ -135,7 +146,7 @@ export class PostgresSessionSql {
           ), '{}'::jsonb),
           created_at = $6, last_seen_at = $7, idle_expires_at = $8, absolute_expires_at = $9,
           expires_at = $10
-        WHERE s.id = $1 AND s.expires_at > $2 AND NOT EXISTS (
+        WHERE s.id = $1 AND s.expires_at > $2 AND ${readable('s')} AND NOT EXISTS (
           SELECT 1 FROM jsonb_each_text($5::jsonb) AS e
           WHERE COALESCE((s.revisions ->> e.key)::bigint, 0) <> e.value::bigint
         )
@@ -147,13 +158,29 @@ export class PostgresSessionSql {
     // (LEAST ignores the NULL of "no absolute timeout").
     // $1 id, $2 now, $3 lastSeenAt, $4 idleExpiresAt
     this.touch = named(`
-      UPDATE ${sessions} SET
+      UPDATE ${sessions} AS s SET
         last_seen_at = GREATEST(last_seen_at, $3),
         idle_expires_at = GREATEST(idle_expires_at, $4),
         expires_at = LEAST(GREATEST(idle_expires_at, $4), absolute_expires_at)
-      WHERE id = $1 AND expires_at > $2`);
+      WHERE id = $1 AND expires_at > $2 AND ${readable('s')}`);
 
     this.destroy = named(`DELETE FROM ${sessions} WHERE id = $1`);
+
+    // Compare-and-delete in one statement: the row goes only if it is live and its revisions
+    // are, as JSONB, equal to the snapshot (same keys, same numbers). `locked` waits for any
+    // concurrent writer and sees its result, so when nothing was deleted the same round trip
+    // tells a missing session (no live row) from a changed one.
+    // $1 id, $2 now, $3 expected revisions (object)
+    this.destroyIfUnchanged = named(`
+      WITH locked AS (
+        SELECT 1 FROM ${sessions} AS s
+        WHERE id = $1 AND expires_at > $2 AND ${readable('s')} FOR UPDATE
+      ), deleted AS (
+        DELETE FROM ${sessions} AS s
+        WHERE id = $1 AND expires_at > $2 AND ${readable('s')} AND revisions = $3::jsonb
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM deleted) AS destroyed, EXISTS (SELECT 1 FROM locked) AS live`);
 
     // In batches, so no single statement runs long or holds many row locks; SKIP LOCKED lets
     // several processes sweep at once without waiting for each other.

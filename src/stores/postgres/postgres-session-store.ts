@@ -12,6 +12,8 @@ import {
   movedNamespaces,
 } from '../../store/session-record.js';
 import { pollForLock } from '../../store/lock-polling.js';
+import { CorruptSessionRecordError, SessionStoreError } from '../../store/session-store-error.js';
+import { postgresNotSentError, postgresStoreError } from './postgres-store-errors.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
 
 /**
@@ -50,8 +52,9 @@ export interface PostgresSessionStoreOptions {
 }
 
 interface SessionRow extends QueryResultRow {
-  data: Record<string, string>;
-  revisions: Record<string, number>;
+  // JSONB, so whatever JSON a hand edit left there: checked by `readSessionRow`.
+  data: unknown;
+  revisions: unknown;
   // bigint comes back as text: pg does not assume it fits a JS number.
   created_at: string;
   last_seen_at: string;
@@ -62,6 +65,11 @@ interface SessionRow extends QueryResultRow {
 interface UpdateRow extends QueryResultRow {
   written: boolean;
   revisions: Record<string, number> | null;
+}
+
+interface DestroyIfUnchangedRow extends QueryResultRow {
+  destroyed: boolean;
+  live: boolean;
 }
 
 /** Rows deleted per statement by the background cleanup. */
@@ -114,18 +122,7 @@ export class PostgresSessionStore extends SessionStore {
   async get(id: string): Promise<StoredSession | null> {
     const { rows } = await this.run<SessionRow>(this.sql.get, [id, this.now()]);
     const row = rows[0];
-    if (!row) return null;
-    return {
-      metadata: {
-        createdAt: Number(row.created_at),
-        lastSeenAt: Number(row.last_seen_at),
-        idleExpiresAt: Number(row.idle_expires_at),
-        absoluteExpiresAt:
-          row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
-      },
-      data: row.data,
-      revisions: row.revisions,
-    };
+    return row ? readSessionRow(row) : null;
   }
 
   async set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
@@ -169,11 +166,28 @@ export class PostgresSessionStore extends SessionStore {
       const moved = movedNamespaces(row.revisions, write.expectRevisions);
       if (moved.length > 0) return { status: 'conflict', namespaces: moved };
     }
-    throw new Error(`PostgresSessionStore: the write to session kept racing; try again`);
+    throw new SessionStoreError(
+      'PostgresSessionStore: the write kept racing with other writers; nothing was written',
+      'not-applied',
+    );
   }
 
   async destroy(id: string): Promise<void> {
     await this.run(this.sql.destroy, [id]);
+  }
+
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const { rows } = await this.run<DestroyIfUnchangedRow>(this.sql.destroyIfUnchanged, [
+      id,
+      this.now(),
+      JSON.stringify(revisions),
+    ]);
+    const row = rows[0];
+    if (row?.destroyed) return 'destroyed';
+    return row?.live ? 'changed' : 'missing';
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {
@@ -240,16 +254,26 @@ export class PostgresSessionStore extends SessionStore {
     }
   }
 
-  /** One statement, after the table exists; any error rejects. */
+  /**
+   * One statement, after the table exists. Any error rejects, as a `SessionStoreError` that
+   * says whether the statement may have been applied (see `postgresStoreError`).
+   */
   private async run<Row extends QueryResultRow>(statement: NamedStatement, values: unknown[]) {
-    if (this.closed) throw new Error('PostgresSessionStore: the store is closed');
-    await this.ensureTable();
-    const pool = await this.getPool();
+    let pool: Pool;
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      await this.ensureTable();
+      pool = await this.getPool();
+    } catch (error) {
+      // Whatever went wrong (no connection, the table creation failed), this statement was not
+      // sent.
+      throw postgresNotSentError(error);
+    }
     try {
       return await pool.query<Row>({ name: statement.name, text: statement.text, values });
     } catch (error) {
       if (isPgError(error, UNDEFINED_TABLE)) this.forgetTable();
-      throw error;
+      throw postgresStoreError(error);
     }
   }
 
@@ -309,6 +333,40 @@ export class PostgresSessionStore extends SessionStore {
     });
     return pool;
   }
+}
+
+/**
+ * A row as a session. `data` must be an object of JSON texts and `revisions` an object of whole
+ * numbers; anything else (a string, an array, JSON null) throws `CorruptSessionRecordError`
+ * rather than passing array indexes off as namespaces.
+ */
+function readSessionRow(row: SessionRow): StoredSession {
+  const { data, revisions } = row;
+  if (!isPlainObject(data) || !Object.values(data).every((text) => typeof text === 'string')) {
+    throw new CorruptSessionRecordError('data is not an object of JSON texts');
+  }
+  if (
+    !isPlainObject(revisions) ||
+    !Object.values(revisions).every(
+      (revision) => Number.isSafeInteger(revision) && (revision as number) >= 0,
+    )
+  ) {
+    throw new CorruptSessionRecordError('revisions is not an object of whole numbers');
+  }
+  return {
+    metadata: {
+      createdAt: Number(row.created_at),
+      lastSeenAt: Number(row.last_seen_at),
+      idleExpiresAt: Number(row.idle_expires_at),
+      absoluteExpiresAt: row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
+    },
+    data: data as Record<string, string>,
+    revisions: revisions as Record<string, number>,
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPgError(error: unknown, code: string): boolean {

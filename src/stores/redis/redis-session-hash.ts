@@ -1,4 +1,5 @@
 import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
+import { CorruptSessionRecordError } from '../../store/session-store-error.js';
 import type { RedisSessionSerializer } from './redis-session-serializer.js';
 
 /**
@@ -27,33 +28,59 @@ export function lockKey(prefix: string, id: string): string {
   return `${sessionKey(prefix, id)}:lock`;
 }
 
-/** The session in an `HGETALL` reply, or `null` for an empty reply or a hash without metadata. */
+/**
+ * The session in an `HGETALL` reply, or `null` for an empty reply (no such key). A hash that is
+ * there but cannot be read as a session (a metadata field or a revision that is not a number, no
+ * idle expiry, a value the serializer cannot decode) throws `CorruptSessionRecordError`: never a
+ * `NaN` expiry, which would make a session that never expires.
+ */
 export function readSessionHash(
   fields: Record<string, string>,
   serializer: RedisSessionSerializer,
 ): StoredSession | null {
+  if (Object.keys(fields).length === 0) return null;
   const metadata = readMetadata(fields);
-  if (!metadata) return null;
   const data: Record<string, string> = {};
   const revisions: Record<string, number> = {};
   for (const [field, value] of Object.entries(fields)) {
     if (field.startsWith(DATA_FIELD)) {
-      data[field.slice(DATA_FIELD.length)] = serializer.decode(value);
+      data[field.slice(DATA_FIELD.length)] = decode(serializer, value);
     } else if (field.startsWith(REVISION_FIELD)) {
-      revisions[field.slice(REVISION_FIELD.length)] = Number(value);
+      const revision = Number(value);
+      if (!Number.isSafeInteger(revision) || revision < 0) {
+        throw new CorruptSessionRecordError('a revision field is not a whole number');
+      }
+      revisions[field.slice(REVISION_FIELD.length)] = revision;
     }
   }
   return { metadata, data, revisions };
 }
 
-function readMetadata(fields: Record<string, string>): SessionMetadata | null {
-  const idle = fields[IDLE_EXPIRES_AT_FIELD];
-  if (idle === undefined) return null;
+function readMetadata(fields: Record<string, string>): SessionMetadata {
   const absolute = fields[ABSOLUTE_EXPIRES_AT_FIELD];
   return {
-    createdAt: Number(fields[CREATED_AT_FIELD]),
-    lastSeenAt: Number(fields[LAST_SEEN_AT_FIELD]),
-    idleExpiresAt: Number(idle),
-    absoluteExpiresAt: absolute === undefined || absolute === '' ? null : Number(absolute),
+    createdAt: time(fields, CREATED_AT_FIELD),
+    lastSeenAt: time(fields, LAST_SEEN_AT_FIELD),
+    idleExpiresAt: time(fields, IDLE_EXPIRES_AT_FIELD),
+    absoluteExpiresAt:
+      absolute === undefined || absolute === '' ? null : time(fields, ABSOLUTE_EXPIRES_AT_FIELD),
   };
+}
+
+/** A metadata field as epoch ms; `Number('')` and `Number(' ')` are 0, so text is checked too. */
+function time(fields: Record<string, string>, field: string): number {
+  const text = fields[field];
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value)) {
+    throw new CorruptSessionRecordError(`metadata field ${field} is not a time`);
+  }
+  return value;
+}
+
+function decode(serializer: RedisSessionSerializer, stored: string): string {
+  try {
+    return serializer.decode(stored);
+  } catch (error) {
+    throw new CorruptSessionRecordError(`a namespace value does not decode (${String(error)})`);
+  }
 }

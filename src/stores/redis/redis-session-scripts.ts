@@ -12,6 +12,7 @@
 export const COMMIT_COMMAND = 'typedSessionCommit';
 export const TOUCH_COMMAND = 'typedSessionTouch';
 export const RELEASE_LOCK_COMMAND = 'typedSessionReleaseLock';
+export const DESTROY_IF_UNCHANGED_COMMAND = 'typedSessionDestroyIfUnchanged';
 
 /** Shared: the instant the record at KEYS[1] dies, or nil when it has no metadata. */
 const RECORD_EXPIRY = `
@@ -96,6 +97,38 @@ local absolute = tonumber(meta[3])
 if absolute and absolute < dies then dies = absolute end
 redis.call('PEXPIREAT', key, string.format('%.0f', dies))
 return 1
+`;
+
+/**
+ * KEYS[1] the session hash. ARGV: now, then pairs (namespace, revision): the snapshot.
+ * Compare-and-delete on the one key, so it works on a cluster whatever slot any other id is in:
+ * the hash goes only if it is live and its `r:` fields are exactly the snapshot (no namespace
+ * more, none less, every number equal). Only field names are listed (HKEYS), not the values.
+ * Returns 'destroyed', 'missing' or 'changed'.
+ */
+export const DESTROY_IF_UNCHANGED_SCRIPT = `${RECORD_EXPIRY}
+local key = KEYS[1]
+local expiry = record_expiry(key)
+if expiry == nil or tonumber(ARGV[1]) >= expiry then return 'missing' end
+local expected, expected_count = {}, 0
+for i = 2, #ARGV, 2 do
+  expected[ARGV[i]] = tonumber(ARGV[i + 1])
+  expected_count = expected_count + 1
+end
+local names = {}
+for _, field in ipairs(redis.call('HKEYS', key)) do
+  if string.sub(field, 1, 2) == 'r:' then names[#names + 1] = field end
+end
+if #names ~= expected_count then return 'changed' end
+if #names > 0 then
+  local values = redis.call('HMGET', key, unpack(names))
+  for i, field in ipairs(names) do
+    local want = expected[string.sub(field, 3)]
+    if want == nil or tonumber(values[i]) ~= want then return 'changed' end
+  end
+end
+redis.call('DEL', key)
+return 'destroyed'
 `;
 
 /** KEYS[1] the lock key, ARGV[1] the token: delete only if the token still holds it. */

@@ -19,10 +19,14 @@ import {
 import type { RedisClient, RedisConnectionOptions } from './redis-options.js';
 import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
 import { pollForLock } from '../../store/lock-polling.js';
+import { SessionStoreError } from '../../store/session-store-error.js';
+import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
+  DESTROY_IF_UNCHANGED_COMMAND,
+  DESTROY_IF_UNCHANGED_SCRIPT,
   RELEASE_LOCK_COMMAND,
   RELEASE_LOCK_SCRIPT,
   TOUCH_COMMAND,
@@ -50,6 +54,7 @@ interface ScriptedClient {
   [COMMIT_COMMAND](key: string, ...args: string[]): Promise<string[]>;
   [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number>;
   [RELEASE_LOCK_COMMAND](key: string, token: string): Promise<number>;
+  [DESTROY_IF_UNCHANGED_COMMAND](key: string, ...args: string[]): Promise<string>;
 }
 
 type ReadyClient = StoreClient & ScriptedClient;
@@ -93,8 +98,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async get(id: string): Promise<StoredSession | null> {
-    const client = await this.connection();
-    const fields = await client.hgetall(sessionKey(this.prefix, id));
+    const fields = await this.call('get', (client) => client.hgetall(sessionKey(this.prefix, id)));
     const session = readSessionHash(fields, this.serializer);
     if (!session || isExpired(session.metadata, this.now())) return null;
     return session;
@@ -104,7 +108,6 @@ export class RedisSessionStore extends SessionStore {
     const { metadata } = write;
     assertTimes(metadata.createdAt, metadata.lastSeenAt, metadata.idleExpiresAt);
     if (metadata.absoluteExpiresAt !== null) assertTimes(metadata.absoluteExpiresAt);
-    const client = await this.connection();
     const setEntries = Object.entries(write.set);
     const expectEntries = Object.entries(write.expectRevisions ?? {});
     const args = [
@@ -121,9 +124,8 @@ export class RedisSessionStore extends SessionStore {
       ...write.remove,
       ...expectEntries.flatMap(([namespace, revision]) => [namespace, String(revision)]),
     ];
-    const [status, ...namespaces] = await client[COMMIT_COMMAND](
-      sessionKey(this.prefix, id),
-      ...args,
+    const [status, ...namespaces] = await this.call('set', (client) =>
+      client[COMMIT_COMMAND](sessionKey(this.prefix, id), ...args),
     );
     if (status === 'ok') return { status: 'ok' };
     if (status === 'missing') return { status: 'missing' };
@@ -131,34 +133,57 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
-    const client = await this.connection();
     // One slot (the hash tag), so one command even on a cluster.
-    await client.del(sessionKey(this.prefix, id), lockKey(this.prefix, id));
+    await this.call('destroy', (client) =>
+      client.del(sessionKey(this.prefix, id), lockKey(this.prefix, id)),
+    );
+  }
+
+  async destroyIfUnchanged(
+    id: string,
+    revisions: Record<string, number>,
+  ): Promise<'destroyed' | 'missing' | 'changed'> {
+    const args = [
+      String(this.now()),
+      ...Object.entries(revisions).flatMap(([namespace, revision]) => [
+        namespace,
+        String(revision),
+      ]),
+    ];
+    // Only the hash: a lock on the id belongs to its holder, who releases it (or it expires).
+    const answer = await this.call('destroyIfUnchanged', (client) =>
+      client[DESTROY_IF_UNCHANGED_COMMAND](sessionKey(this.prefix, id), ...args),
+    );
+    if (answer === 'destroyed' || answer === 'missing' || answer === 'changed') return answer;
+    // Only a script of another version under the same name could answer otherwise.
+    throw new SessionStoreError(
+      `RedisSessionStore: unexpected answer from destroyIfUnchanged: ${answer}`,
+      'unknown',
+    );
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {
     assertTimes(touch.lastSeenAt, touch.idleExpiresAt);
-    const client = await this.connection();
-    await client[TOUCH_COMMAND](
-      sessionKey(this.prefix, id),
-      String(this.now()),
-      String(touch.lastSeenAt),
-      String(touch.idleExpiresAt),
+    const args = [String(this.now()), String(touch.lastSeenAt), String(touch.idleExpiresAt)];
+    await this.call('touch', (client) =>
+      client[TOUCH_COMMAND](sessionKey(this.prefix, id), ...args),
     );
   }
 
   override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
-    const client = await this.connection();
     const key = lockKey(this.prefix, id);
     const token = randomUUID();
     const ttl = Math.max(1, Math.ceil(request.ttlMs));
-    const take = async () => (await client.set(key, token, 'PX', ttl, 'NX')) === 'OK';
+    const take = async () =>
+      (await this.call('acquireLock', (client) => client.set(key, token, 'PX', ttl, 'NX'))) ===
+      'OK';
     return (await pollForLock(take, request.waitMs)) ? token : null;
   }
 
   override async releaseLock(id: string, token: string): Promise<void> {
-    const client = await this.connection();
-    await client[RELEASE_LOCK_COMMAND](lockKey(this.prefix, id), token);
+    await this.call('releaseLock', (client) =>
+      client[RELEASE_LOCK_COMMAND](lockKey(this.prefix, id), token),
+    );
   }
 
   override async close(): Promise<void> {
@@ -170,6 +195,24 @@ export class RedisSessionStore extends SessionStore {
       if (client) await closeRedisClient(client);
     }
     await super.close();
+  }
+
+  /**
+   * One command on the ready client. Failures become `SessionStoreError`s that tell a command
+   * never sent (or refused by the server) from one that may have been applied.
+   */
+  private async call<T>(operation: string, command: (client: ReadyClient) => Promise<T>) {
+    let client: ReadyClient;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      throw redisNotSentError(operation, error);
+    }
+    try {
+      return await command(client);
+    } catch (error) {
+      throw redisStoreError(operation, error);
+    }
   }
 
   /** The client, opened on first use when the store owns it, and ready for a command. */
@@ -197,6 +240,10 @@ function withScripts(client: RedisClient): ReadyClient {
     scripted.defineCommand(COMMIT_COMMAND, { lua: COMMIT_SCRIPT, numberOfKeys: 1 });
     scripted.defineCommand(TOUCH_COMMAND, { lua: TOUCH_SCRIPT, numberOfKeys: 1 });
     scripted.defineCommand(RELEASE_LOCK_COMMAND, { lua: RELEASE_LOCK_SCRIPT, numberOfKeys: 1 });
+    scripted.defineCommand(DESTROY_IF_UNCHANGED_COMMAND, {
+      lua: DESTROY_IF_UNCHANGED_SCRIPT,
+      numberOfKeys: 1,
+    });
   }
   return scripted;
 }
