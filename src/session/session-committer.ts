@@ -157,14 +157,7 @@ export class SessionCommitter {
     if (result.status === 'missing') throw new SessionInterruptedError();
     if (result.status === 'conflict') throw new SessionConflictError(result.namespaces);
     const replaced = state.regeneratedFrom;
-    if (replaced !== null) {
-      try {
-        await this.store.destroy(replaced);
-      } catch (error) {
-        throw this.faults.unavailable(state, 'destroy', error);
-      }
-      this.tracker.forget(replaced);
-    }
+    if (replaced !== null) await this.retire(state, replaced, id);
     const created = state.isNew;
     state.committed(id, change, metadata, recreate);
     this.tracker.record(id, now);
@@ -178,6 +171,39 @@ export class SessionCommitter {
     const event: SessionEvent = { type, tag: sessionTag(id), at: this.options.clock() };
     if (previous !== undefined) event.previousTag = sessionTag(previous);
     this.events.emit(event);
+  }
+
+  /**
+   * The second half of a regenerate, a move: the old id is destroyed only if its revisions are
+   * still the ones this request copied to `newId` (one compare-and-delete on the old key).
+   * Otherwise another request logged out, regenerated or wrote meanwhile: the copy is removed
+   * and this request answers 409, so a session is never resurrected, forked, or missing an
+   * acknowledged write. A crash between the two steps leaves an id no client holds; it expires.
+   */
+  private async retire(state: SessionState, replaced: string, newId: string): Promise<void> {
+    let outcome;
+    try {
+      outcome = await this.store.destroyIfUnchanged(replaced, state.regeneratedRevisions ?? {});
+    } catch (error) {
+      await this.removeCopy(newId);
+      throw this.faults.unavailable(state, 'write', error);
+    }
+    if (outcome !== 'destroyed') {
+      await this.removeCopy(newId);
+      throw new SessionInterruptedError();
+    }
+    this.tracker.forget(replaced);
+  }
+
+  /** Remove a regenerate's copy that must not live; if that fails too, no client holds it. */
+  private async removeCopy(id: string): Promise<void> {
+    try {
+      await this.store.destroy(id);
+    } catch (error) {
+      this.faults.warn(
+        `removing an abandoned regenerate copy failed (it expires): ${String(error)}`,
+      );
+    }
   }
 
   private refreshIfDue(state: SessionState, now: number): void {

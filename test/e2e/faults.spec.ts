@@ -104,6 +104,17 @@ describe.each(PLATFORMS)('store faults on %s', (platform) => {
     expect((await browser.get('/cart')).body.items).toHaveLength(1);
   });
 
+  it('a write that landed but whose answer was lost → 503 "may not have been saved", and it was', async () => {
+    const browser = new Browser(app.url);
+    await browser.post('/cart', { sku: 'a', quantity: 1 });
+    app.store.failingAfter.add('set');
+    const reply = await browser.post('/cart', { sku: 'b', quantity: 1 });
+    app.store.failingAfter.clear();
+    expect(reply.status).toBe(503);
+    expect(reply.body.message).toContain('may not have been saved');
+    expect((await browser.get('/cart')).body.items).toHaveLength(2);
+  });
+
   it('a store that refused the write (nothing applied) → 503 saying the change was not saved', async () => {
     const browser = new Browser(app.url);
     await browser.post('/cart', { sku: 'a', quantity: 1 });
