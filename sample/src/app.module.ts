@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SessionModule } from 'nestjs-typed-session';
 import { AuthController } from './auth.controller.js';
 import { CartController } from './cart.controller.js';
+import { ShopController } from './shop/shop.controller.js';
 import { createSessionStore } from './session-store.factory.js';
 
 @Module({
@@ -15,6 +16,6 @@ import { createSessionStore } from './session-store.factory.js';
       }),
     }),
   ],
-  controllers: [CartController, AuthController],
+  controllers: [ShopController, CartController, AuthController],
 })
 export class AppModule {}
