@@ -34,6 +34,8 @@ const STYLE = `
   button { cursor: pointer; border: 1px solid #2f4f3e; background: #2f4f3e; color: #fff;
     border-radius: 4px; }
   button.link { background: none; color: inherit; border-color: currentColor; }
+  header button { background: #fff; color: #2f4f3e; border-color: #fff; }
+  header button.link { background: none; color: #fff; }
   table { width: 100%; border-collapse: collapse; }
   td, th { text-align: left; padding: 0.3rem 0.2rem; border-bottom: 1px solid #eee; }
   td.num, th.num { text-align: right; }
