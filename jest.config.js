@@ -8,6 +8,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // The sample imports the package by name; tests run it against the source, not dist/.
     '^nestjs-typed-session$': '<rootDir>/src/index.ts',
+    '^nestjs-typed-session/health$': '<rootDir>/src/health/index.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

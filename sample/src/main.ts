@@ -22,6 +22,7 @@ The JSON routes, with curl (the cookie jar keeps your session):
   curl -c jar -b jar ${url}/me
   curl -c jar -b jar -X DELETE ${url}/cart/apple
   curl -c jar -b jar -X POST ${url}/logout
+  curl ${url}/health   # the session store's health (@nestjs/terminus)
 `);
   app.flushLogs();
 }
