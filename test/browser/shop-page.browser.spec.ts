@@ -38,6 +38,12 @@ async function sessionCookie(context: BrowserContext, url: string) {
   return cookies.find((cookie) => cookie.name === 'sid');
 }
 
+/** The flash message on the page, or null when it shows none. */
+async function flashText(page: Page): Promise<string | null> {
+  const flash = page.getByTestId('flash');
+  return (await flash.count()) === 0 ? null : (await flash.innerText()).trim();
+}
+
 async function cartQuantity(page: Page, sku: string): Promise<string | null> {
   const cell = page.getByTestId(`quantity-${sku}`);
   return (await cell.count()) === 0 ? null : cell.innerText();
@@ -68,7 +74,7 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
     await app?.close();
   });
 
-  it('adds to the cart, keeps it over a reload and a login (new id), and logout plus Back shows it empty', async () => {
+  it('adds to the cart, keeps it over a reload and a login (new id), says so once each time, and logout plus Back shows it empty', async () => {
     browser = await openBrowser();
     const { context } = browser;
     const page = context.pages()[0] ?? (await context.newPage());
@@ -81,6 +87,7 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
     const added = await submit(page, add);
     expect(added.status()).toBe(303);
     expect(await cartQuantity(page, 'apple')).toBe('3');
+    expect(await flashText(page)).toBe('Added 3 × Apple to your cart.');
 
     // The cookie as Chromium stored it, and as the server sent it.
     const anonymous = await sessionCookie(context, url);
@@ -90,6 +97,7 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
 
     await page.reload();
     expect(await cartQuantity(page, 'apple')).toBe('3');
+    expect(await flashText(page)).toBeNull(); // shown once: a reload does not repeat it
     expect((await sessionCookie(context, url))?.value).toBe(anonymous!.value);
 
     const login = page.getByRole('form', { name: 'Log in' });
@@ -97,6 +105,7 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
     await submit(page, login);
     expect(await page.getByTestId('user').innerText()).toBe('Ada');
     expect(await cartQuantity(page, 'apple')).toBe('3');
+    expect(await flashText(page)).toBe('Welcome, Ada. Your cart came with you.');
     const signedIn = await sessionCookie(context, url);
     expect(signedIn?.value).toBeDefined();
     expect(signedIn!.value.split('.')[0]).not.toBe(anonymous!.value.split('.')[0]);
@@ -106,8 +115,12 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
     // mark would still be there.
     await page.evaluate(MARK_PAGE);
     await submit(page, page.getByRole('form', { name: 'Log out' }));
-    expect(await sessionCookie(context, url)).toBeUndefined();
     expect(await page.getByTestId('cart-empty').isVisible()).toBe(true);
+    expect(await flashText(page)).toBe('You are logged out. Your cart was emptied.');
+    // The message rides on a new, empty session; the signed-in one is gone.
+    const loggedOut = await sessionCookie(context, url);
+    expect(loggedOut).toBeDefined();
+    expect(loggedOut?.value.split('.')[0]).not.toBe(signedIn!.value.split('.')[0]);
 
     // Back to the entry that showed Ada's cart: `no-store` makes Chromium ask the server again,
     // neither its HTTP cache nor its back/forward cache may answer.
@@ -121,6 +134,7 @@ describeBrowser.each(PLATFORMS)('the sample shop page in headless Chromium (%s)'
     expect(await page.getByTestId('cart-empty').isVisible()).toBe(true);
     expect(await page.getByRole('form', { name: 'Log in' }).isVisible()).toBe(true);
     expect(await page.getByTestId('user').count()).toBe(0);
+    expect(await flashText(page)).toBeNull();
     await page.screenshot({ path: join(output, `${platform}-back-after-logout.png`) });
   }, 60_000);
 

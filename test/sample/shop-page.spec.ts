@@ -5,7 +5,8 @@ import { PLATFORMS } from '../support/platforms.js';
 
 /** A cookie-keeping client that posts forms the way a browser does and never follows redirects. */
 class FormClient {
-  private cookie: string | undefined;
+  /** The `sid=...` pair the client sends, as the last response set it. */
+  cookie: string | undefined;
 
   constructor(private readonly baseUrl: string) {}
 
@@ -38,6 +39,11 @@ class FormClient {
     return answer;
   }
 }
+
+const flashOf = (html: string): { kind: string; text: string } | null => {
+  const match = /<p class="flash (\w+)" role="status" data-testid="flash">([^<]*)<\/p>/.exec(html);
+  return match ? { kind: match[1], text: match[2].trim() } : null;
+};
 
 const quantityOf = (html: string, sku: string): number | null => {
   const match = new RegExp(`data-testid="quantity-${sku}">(\\d+)<`).exec(html);
@@ -80,22 +86,58 @@ describe.each(PLATFORMS)('the sample shop page over HTTP (%s)', (platform) => {
     expect(quantityOf((await client.page()).text, 'apple')).toBeNull();
   });
 
-  it.each([
-    ['a zero quantity', { sku: 'apple', quantity: '0' }],
-    ['a quantity that is not a number', { sku: 'apple', quantity: 'lots' }],
-    ['a fractional quantity', { sku: 'apple', quantity: '1.5' }],
-    ['a line over 99', { sku: 'apple', quantity: '98' }],
-    ['an unknown product', { sku: 'caviar', quantity: '1' }],
-    ['no fields at all', {}],
-  ])('refuses %s and keeps the cart as it was', async (_case, form: Record<string, string>) => {
+  it('tells what each action did, once: the page after the redirect shows it, a reload does not', async () => {
     const client = new FormClient(url);
     await client.post('/shop/cart', { sku: 'apple', quantity: '2' });
-    await client.post('/shop/cart', form);
-    const page = await client.page();
-    expect(page.status).toBe(200);
-    expect(quantityOf(page.text, 'apple')).toBe(2);
-    expect(quantityOf(page.text, 'caviar')).toBeNull();
+    const first = await client.page();
+    expect(flashOf(first.text)).toEqual({
+      kind: 'success',
+      text: 'Added 2 × Apple to your cart.',
+    });
+    expect(flashOf((await client.page()).text)).toBeNull();
+
+    await client.post('/shop/login', { user: 'Ada' });
+    expect(flashOf((await client.page()).text)?.text).toBe(
+      'Welcome, Ada. Your cart came with you.',
+    );
+    await client.post('/shop/cart/remove', { sku: 'apple' });
+    expect(flashOf((await client.page()).text)?.text).toBe('Removed Apple from your cart.');
+    await client.post('/shop/logout', {});
+    expect(flashOf((await client.page()).text)?.text).toBe(
+      'You are logged out. Your cart was emptied.',
+    );
+    expect(flashOf((await client.page()).text)).toBeNull();
   });
+
+  it.each([
+    ['a zero quantity', { sku: 'apple', quantity: '0' }, 'Choose a quantity from 1 to 99.'],
+    [
+      'a quantity that is not a number',
+      { sku: 'apple', quantity: 'lots' },
+      'Choose a quantity from 1 to 99.',
+    ],
+    ['a fractional quantity', { sku: 'apple', quantity: '1.5' }, 'Choose a quantity from 1 to 99.'],
+    [
+      'a line over 99',
+      { sku: 'apple', quantity: '98' },
+      'At most 99 of one product fit in the cart.',
+    ],
+    ['an unknown product', { sku: 'caviar', quantity: '1' }, 'There is no such product.'],
+    ['no fields at all', {}, 'There is no such product.'],
+  ])(
+    'refuses %s with an error message and keeps the cart as it was',
+    async (_case, form: Record<string, string>, message: string) => {
+      const client = new FormClient(url);
+      await client.post('/shop/cart', { sku: 'apple', quantity: '2' });
+      await client.page(); // takes the "Added" message
+      await client.post('/shop/cart', form);
+      const page = await client.page();
+      expect(page.status).toBe(200);
+      expect(flashOf(page.text)).toEqual({ kind: 'error', text: message });
+      expect(quantityOf(page.text, 'apple')).toBe(2);
+      expect(quantityOf(page.text, 'caviar')).toBeNull();
+    },
+  );
 
   it('logs in under a new session id with the cart kept, and escapes the name on the page', async () => {
     const client = new FormClient(url);
@@ -111,19 +153,34 @@ describe.each(PLATFORMS)('the sample shop page over HTTP (%s)', (platform) => {
 
   it('refuses an empty or over-long name: nobody is logged in', async () => {
     const client = new FormClient(url);
-    await client.post('/shop/login', { user: '   ' });
-    await client.post('/shop/login', { user: 'x'.repeat(41) });
-    expect((await client.page()).text).not.toContain('data-testid="user"');
+    for (const user of ['   ', 'x'.repeat(41)]) {
+      await client.post('/shop/login', { user });
+      const page = await client.page();
+      expect(page.text).not.toContain('data-testid="user"');
+      expect(flashOf(page.text)).toEqual({
+        kind: 'error',
+        text: 'Enter a name of 1 to 40 characters to log in.',
+      });
+    }
   });
 
-  it('logs out: the cookie is cleared and the page shows an empty cart and the login form', async () => {
+  it('logs out for good: the signed-in session is gone, and a new empty one carries the message', async () => {
     const client = new FormClient(url);
     await client.post('/shop/cart', { sku: 'cheese', quantity: '1' });
     await client.post('/shop/login', { user: 'Ada' });
+    const signedIn = client.cookie!;
     const logout = await client.post('/shop/logout', {});
-    expect(logout.headers.getSetCookie().join()).toMatch(/^sid=;/);
+    expect(logout.headers.getSetCookie()).toHaveLength(1);
+    expect(client.cookie).toBeDefined();
+    expect(client.cookie!.split('.')[0]).not.toBe(signedIn.split('.')[0]);
     const page = await client.page();
     expect(page.text).toContain('Your cart is empty.');
     expect(page.text).toContain('action="/shop/login"');
+
+    // The signed-in cookie, replayed (a copy kept by an attacker, an old tab): nothing left.
+    client.cookie = signedIn;
+    const replayed = await client.page();
+    expect(replayed.text).toContain('Your cart is empty.');
+    expect(replayed.text).not.toContain('data-testid="user"');
   });
 });

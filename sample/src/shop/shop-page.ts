@@ -1,11 +1,11 @@
 import { CATALOG, findProduct, formatPrice } from './catalog.js';
 import { Html, html } from './html.js';
 
-/** A message shown once, on the page a form action redirects to. */
-export interface Flash {
+/** A message shown once, on the page a form action redirects to (a type, so it is JSON). */
+export type Flash = {
   kind: 'success' | 'error';
   text: string;
-}
+};
 
 export interface ShopView {
   user: string | null;
@@ -39,7 +39,8 @@ const STYLE = `
   table { width: 100%; border-collapse: collapse; }
   td, th { text-align: left; padding: 0.3rem 0.2rem; border-bottom: 1px solid #eee; }
   td.num, th.num { text-align: right; }
-  .flash { max-width: 53rem; margin: 1rem auto 0; padding: 0.6rem 1rem; border-radius: 6px; }
+  .flash { box-sizing: border-box; margin: 1rem max(1.5rem, calc((100% - 56rem) / 2)) 0;
+    padding: 0.6rem 1rem; border-radius: 6px; }
   .flash.success { background: #dff0d8; border: 1px solid #9ccc8a; }
   .flash.error { background: #f8d7da; border: 1px solid #e0a0a6; }
   .muted { color: #666; }
@@ -99,7 +100,14 @@ function cart(lines: ShopView['cart']): Html {
       <td>
         <form method="post" action="/shop/cart/remove" aria-label="Remove ${line.sku}">
           <input type="hidden" name="sku" value="${line.sku}" />
-          <button type="submit" class="link" title="Remove">×</button>
+          <button
+            type="submit"
+            class="link"
+            title="Remove"
+            aria-label="Remove ${product?.name ?? line.sku}"
+          >
+            ×
+          </button>
         </form>
       </td>
     </tr>`;
