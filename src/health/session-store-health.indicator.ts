@@ -60,7 +60,7 @@ export class SessionStoreHealthIndicator {
   }
 }
 
-/** A session id no one holds: as long as a real one, marked so it is recognisable in a trace. */
+/** A session id no one holds (144 random bits), marked so it is recognisable in a trace. */
 function probeId(): string {
   return `health-${randomBytes(18).toString('base64url')}`;
 }
