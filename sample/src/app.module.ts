@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { SessionModule } from 'nestjs-typed-session';
+import { SessionStoreHealthIndicator } from 'nestjs-typed-session/health';
 import { AuthController } from './auth.controller.js';
 import { CartController } from './cart.controller.js';
+import { HealthController } from './health.controller.js';
+import { ShopController } from './shop/shop.controller.js';
 import { createSessionStore } from './session-store.factory.js';
 
 @Module({
   imports: [
+    TerminusModule,
     SessionModule.forRootAsync({
       useFactory: () => ({
         // Never ship a default secret: this one is only for trying the sample locally.
@@ -15,6 +20,7 @@ import { createSessionStore } from './session-store.factory.js';
       }),
     }),
   ],
-  controllers: [CartController, AuthController],
+  controllers: [ShopController, CartController, AuthController, HealthController],
+  providers: [SessionStoreHealthIndicator],
 })
 export class AppModule {}

@@ -1,19 +1,20 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import type { AddressInfo } from 'node:net';
+import { createSampleApp, samplePlatform } from './create-sample-app.js';
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
-  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
+  const platform = samplePlatform(process.env.SAMPLE_PLATFORM);
+  const app = await createSampleApp({ platform, trustProxy: process.env.TRUST_PROXY === 'true' });
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port);
+  await app.listen(Number(process.env.PORT ?? 3000));
+  // The port actually bound (PORT=0 picks a free one).
+  const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://localhost:${port}`;
-  console.log(`
-nestjs-typed-session sample on ${url} (store: ${process.env.SESSION_STORE ?? 'memory'})
+  console.log(`Open the shop page: ${url}/
 
-Try it with curl (the cookie jar keeps your session):
+nestjs-typed-session sample on ${platform} (store: ${process.env.SESSION_STORE ?? 'memory'})
+
+The JSON routes, with curl (the cookie jar keeps your session):
   curl -c jar -b jar ${url}/cart
   curl -c jar -b jar -H 'content-type: application/json' -d '{"sku":"apple","quantity":2}' ${url}/cart
   curl -c jar -b jar -H 'content-type: application/json' -d '{"sku":"apple","quantity":0}' ${url}/cart   # 400
@@ -21,7 +22,12 @@ Try it with curl (the cookie jar keeps your session):
   curl -c jar -b jar ${url}/me
   curl -c jar -b jar -X DELETE ${url}/cart/apple
   curl -c jar -b jar -X POST ${url}/logout
+  curl ${url}/health   # the session store's health (@nestjs/terminus)
 `);
+  app.flushLogs();
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

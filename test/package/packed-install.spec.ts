@@ -57,9 +57,9 @@ describe('the packed package in an app outside the repo', () => {
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
-  it('is installed without its optional peers (pg, ioredis, Fastify)', () => {
+  it('is installed without its optional peers (pg, ioredis, Fastify, Terminus)', () => {
     // So the type-check and the boot below prove that neither needs them.
-    for (const optional of ['pg', 'ioredis', '@nestjs/platform-fastify']) {
+    for (const optional of ['pg', 'ioredis', '@nestjs/platform-fastify', '@nestjs/terminus']) {
       expect(existsSync(join(app, 'node_modules', optional))).toBe(false);
     }
   });

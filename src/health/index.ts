@@ -1,0 +1,5 @@
+export {
+  SessionStoreHealthIndicator,
+  type SessionStoreHealthDetails,
+  type SessionStoreHealthOptions,
+} from './session-store-health.indicator.js';
