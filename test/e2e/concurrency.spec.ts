@@ -4,6 +4,7 @@ import { ConcurrencyController } from '../support/concurrency-fixtures.js';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { concurrencyStores } from '../support/concurrency-stores.js';
+import { GatedStore } from '../support/gated-store.js';
 
 const SECRET = 'concurrency-secret-concurrency-secret';
 const stores = await concurrencyStores();
@@ -16,11 +17,13 @@ describe.each(cases)(
   (_name, platform: Platform, factory) => {
     let app: RunningApp;
     let store: SessionStore;
+    let gated: GatedStore;
 
     beforeAll(async () => {
       store = await factory.create();
+      gated = new GatedStore(store);
       app = await startApp(platform, {
-        imports: [SessionModule.forRoot({ secret: SECRET, store })],
+        imports: [SessionModule.forRoot({ secret: SECRET, store: gated })],
         controllers: [ConcurrencyController],
       });
     });
@@ -123,10 +126,13 @@ describe.each(cases)(
     it('a destroy racing an in-flight writer: the writer gets 409 and the session is not resurrected', async () => {
       const browser = await startedBrowser();
       const cookie = browser.cookie!;
-      const writer = browser.post('/slow-write', { wait: 150, sku: 'late' }, { cookie });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The writer is held just before its commit reaches the store; the logout runs then.
+      const gate = gated.pauseNext('set', { matches: (_id, write) => write.mode === 'update' });
+      const writer = browser.post('/slow-write', { wait: 0, sku: 'late' }, { cookie });
+      await gate.reached;
       const logout = await new Browser(app.url).post('/logout', undefined, { cookie });
       expect(logout.status).toBe(200);
+      gate.release();
       const late = await writer;
       expect(late.status).toBe(409);
       expect(late.body.error).toBe('SessionInterrupted');
@@ -138,10 +144,12 @@ describe.each(cases)(
     it('a regenerate racing an in-flight writer: the old id is not brought back', async () => {
       const browser = await startedBrowser();
       const cookie = browser.cookie!;
-      const writer = browser.post('/slow-write', { wait: 150, sku: 'late' }, { cookie });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const gate = gated.pauseNext('set', { matches: (_id, write) => write.mode === 'update' });
+      const writer = browser.post('/slow-write', { wait: 0, sku: 'late' }, { cookie });
+      await gate.reached;
       const login = await new Browser(app.url).post('/login', undefined, { cookie });
       expect(login.status).toBe(200);
+      gate.release();
       const late = await writer;
       expect(late.status).toBe(409);
       expect(await store.get(cookie.split('.')[0])).toBeNull();
