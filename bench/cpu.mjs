@@ -93,12 +93,14 @@ export async function runCpu(config, meta, skippedByLibrary) {
     if (skippedByLibrary.has(v.name)) skipped.set(v.name, skippedByLibrary.get(v.name));
 
   const reWarm = Math.min(300, Math.ceil(config.requests / 10));
+  const slices = Math.max(1, Math.min(config.slices ?? 10, config.requests));
   Object.assign(meta, {
     mode: 'cpu',
     rounds: config.rounds,
     requestsPerBatch: config.requests,
     warmupRequests: config.warmup,
     reWarmRequests: reWarm,
+    slicesPerRound: slices,
     workloads: workloads.map((w) => w.name),
   });
   console.log(
@@ -125,6 +127,7 @@ export async function runCpu(config, meta, skippedByLibrary) {
   const perBatch = config.requests + reWarm;
   const units = runnable.length * workloads.length * (config.warmup + config.rounds * perBatch);
   const bar = progress('cpu', units, units * 150e-6);
+  process.stderr.write('[cpu] warm-up\n');
   try {
     for (const workload of workloads) {
       for (const variant of runnable) {
@@ -146,31 +149,54 @@ export async function runCpu(config, meta, skippedByLibrary) {
     }
     for (let round = 1; round <= config.rounds; round++) {
       for (const workload of workloads) {
-        // Rotate the order each round: no variant always runs first (or after the same one).
-        const order = runnable.map((_, i) => runnable[(i + round - 1) % runnable.length]);
-        for (const variant of order) {
-          const key = `${variant.name}/${workload.name}`;
-          bar.step(`round ${round}/${config.rounds} ${workload.name} ${variant.name}`, perBatch);
-          if (failures.has(key)) continue;
-          const load = loadavg()[0];
-          try {
-            const result = await children.get(variant.name).run({
-              run: workload.name,
-              requests: config.requests,
-              warmup: reWarm,
-            });
-            result.round = round;
-            result.loadAvg1m = Math.round(((load + loadavg()[0]) / 2) * 100) / 100;
-            ((results[variant.name] ??= {})[workload.name] ??= []).push(result);
-            const flag = result.wrong > 0 ? `  <-- WRONG: ${result.wrongSamples[0]}` : '';
-            console.log(
-              `  r${round} ${workload.name.padEnd(9)} ${variant.name.padEnd(26)} ${result.cpuUsPerReq.toFixed(1).padStart(7)} µs cpu/req ` +
-                `${result.wallUsPerReq.toFixed(1).padStart(7)} µs wall/req  checked ${result.checked}${flag}`,
-            );
-          } catch (error) {
-            failures.set(key, error.message.split('\n')[0]);
-            console.log(`  ${key}: FAILED: ${error.message}`);
+        bar.step(`round ${round}/${config.rounds} ${workload.name}`, runnable.length * perBatch);
+        // One round of a workload is `slices` passes over the variants, each pass a slice of the
+        // round's requests per variant, the order rotating from pass to pass: every variant's
+        // figure for the round spans the same stretch of time as the others', so a burst of
+        // other load on the shared machine is spread over all of them instead of hitting one.
+        const tallies = new Map(runnable.map((v) => [v.name, []]));
+        const load = loadavg()[0];
+        for (let slice = 0; slice < slices; slice++) {
+          const requests =
+            Math.floor(config.requests / slices) + (slice < config.requests % slices ? 1 : 0);
+          const shift = (round - 1) * slices + slice;
+          const order = runnable.map((_, i) => runnable[(i + shift) % runnable.length]);
+          for (const variant of order) {
+            const key = `${variant.name}/${workload.name}`;
+            if (failures.has(key)) continue;
+            try {
+              const part = await children.get(variant.name).run({
+                run: workload.name,
+                requests,
+                warmup: slice === 0 ? reWarm : 0,
+              });
+              tallies.get(variant.name).push(part);
+            } catch (error) {
+              failures.set(key, error.message.split('\n')[0]);
+              console.log(`  ${key}: FAILED: ${error.message}`);
+            }
           }
+        }
+        for (const variant of runnable) {
+          const parts = tallies.get(variant.name);
+          if (failures.has(`${variant.name}/${workload.name}`) || parts.length === 0) continue;
+          const requests = parts.reduce((sum, p) => sum + p.requests, 0);
+          const result = {
+            round,
+            requests,
+            cpuUsPerReq: parts.reduce((sum, p) => sum + p.cpuUsPerReq * p.requests, 0) / requests,
+            wallUsPerReq: parts.reduce((sum, p) => sum + p.wallUsPerReq * p.requests, 0) / requests,
+            checked: parts.reduce((sum, p) => sum + p.checked, 0),
+            wrong: parts.reduce((sum, p) => sum + p.wrong, 0),
+            wrongSamples: parts.flatMap((p) => p.wrongSamples).slice(0, 3),
+            loadAvg1m: Math.round(((load + loadavg()[0]) / 2) * 100) / 100,
+          };
+          ((results[variant.name] ??= {})[workload.name] ??= []).push(result);
+          const flag = result.wrong > 0 ? `  <-- WRONG: ${result.wrongSamples[0]}` : '';
+          console.log(
+            `  r${round} ${workload.name.padEnd(9)} ${variant.name.padEnd(26)} ${result.cpuUsPerReq.toFixed(1).padStart(7)} µs cpu/req ` +
+              `${result.wallUsPerReq.toFixed(1).padStart(7)} µs wall/req  checked ${result.checked}${flag}`,
+          );
         }
       }
     }

@@ -42,6 +42,7 @@ const { values: args } = parseArgs({
   options: {
     mode: { type: 'string' },
     requests: { type: 'string' },
+    slices: { type: 'string' },
     'cpu-warmup': { type: 'string' },
     profile: { type: 'string' },
     duration: { type: 'string' },
@@ -69,6 +70,7 @@ if (args.help) {
                     NAME.svg (cpu)                                      BENCH_OUT       [latest]
  cpu mode:
   --requests N      requests per variant x workload x round             BENCH_REQUESTS  [3000]
+  --slices N        a round's requests are sent in N passes over the variants BENCH_SLICES [10]
   --cpu-warmup N    requests per variant x workload before round 1      BENCH_CPU_WARMUP [1000]
   --profile V:W     profile variant V on workload W (rounds x requests) and summarise it by package
  socket mode:
@@ -125,6 +127,7 @@ async function main() {
       {
         rounds: Math.round(setting('rounds', 'BENCH_ROUNDS', 5)),
         requests: Math.round(setting('requests', 'BENCH_REQUESTS', 3000)),
+        slices: Math.round(setting('slices', 'BENCH_SLICES', 10)),
         warmup: Math.round(setting('cpu-warmup', 'BENCH_CPU_WARMUP', 1000)),
         only: args.only ?? process.env.BENCH_ONLY ?? '',
         workloads: args.workloads ?? process.env.BENCH_WORKLOADS ?? '',
