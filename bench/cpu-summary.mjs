@@ -132,8 +132,8 @@ export function renderCpuMarkdown(meta, summary, targets, workloads, skipped, fa
   lines.push('');
   lines.push(
     `${meta.date} · Node ${meta.node} · ${meta.cpu} · ${meta.platform} · load average ${meta.loadAvg ?? '?'} at the start · ` +
-      `${meta.rounds} interleaved rounds × ${meta.requestsPerBatch} requests per variant and workload, each round in ${meta.slicesPerRound} slices alternating the variants ` +
-      `(warm-up ${meta.warmupRequests}, then ${meta.reWarmRequests} before each batch) · no sockets: light-my-request (Express), ` +
+      `${meta.rounds} interleaved rounds × ${meta.requestsPerBatch} requests per variant and workload, each round in ${meta.slicesPerRound} slices alternating the variants, ` +
+      `fresh processes every round (warm-up ${meta.warmupRequests} requests of each workload, ${meta.reWarmRequests} more before each workload's first slice) · no sockets: light-my-request (Express), ` +
       `Fastify's inject() · memory stores · library: ${meta.libraryLabel ?? meta.library}`,
   );
   lines.push('');

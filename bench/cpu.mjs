@@ -1,11 +1,10 @@
 // The in-process CPU mode of `npm run bench` (`--mode cpu`): what one request costs in CPU time,
 // with no sockets, no client in the way and no store server. See bench/README.md.
 //
-// Every variant is its own child process (bench/cpu-child.mjs), started once and kept for the
-// whole run, so that one variant's JIT and garbage do not bleed into another's. The rounds
-// interleave: round r runs, for each workload, every variant one batch in turn (the order rotates
-// each round), so a drift of the shared machine hits every variant alike and the variants being
-// compared on a workload are measured seconds apart.
+// Every variant is its own child process (bench/cpu-child.mjs), so that one variant's JIT and
+// garbage do not bleed into another's; every round starts fresh ones. The rounds interleave:
+// within a round, each workload's requests go in slices that alternate the variants, so a drift
+// of the shared machine hits every variant alike.
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -76,6 +75,31 @@ function startChild(variant) {
   });
 }
 
+/** Start a child per variant, all at once; a variant that fails to start fails its round. */
+async function startAll(variants, failures, workloads) {
+  const children = new Map();
+  await Promise.all(
+    variants.map(async (variant) => {
+      try {
+        children.set(variant.name, await startChild(variant));
+      } catch (error) {
+        console.log(`  ${variant.name}: FAILED TO START: ${error.message}`);
+        for (const w of workloads)
+          failures.set(
+            `${variant.name}/${w.name}`,
+            `failed to start: ${error.message.split('\n')[0]}`,
+          );
+      }
+    }),
+  );
+  return children;
+}
+
+async function stopAll(children) {
+  await Promise.all([...children.values()].map((child) => child.stop()));
+  children.clear();
+}
+
 /**
  * Run the CPU mode. `config`: { rounds, requests, warmup, only, workloads, out, profile }.
  * `skippedByLibrary`: variant name → why it cannot run (the library could not be imported).
@@ -92,7 +116,7 @@ export async function runCpu(config, meta, skippedByLibrary) {
   for (const v of selected)
     if (skippedByLibrary.has(v.name)) skipped.set(v.name, skippedByLibrary.get(v.name));
 
-  const reWarm = Math.min(300, Math.ceil(config.requests / 10));
+  const reWarm = Math.min(200, Math.ceil(config.requests / 10));
   const slices = Math.max(1, Math.min(config.slices ?? 10, config.requests));
   Object.assign(meta, {
     mode: 'cpu',
@@ -105,49 +129,46 @@ export async function runCpu(config, meta, skippedByLibrary) {
   });
   console.log(
     `bench cpu: ${selected.length - skipped.size} variants x ${workloads.length} workloads x ${config.rounds} rounds of ` +
-      `${config.requests} requests (warm-up ${config.warmup}, then ${reWarm} before each batch), in-process, no sockets`,
+      `${config.requests} requests in ${slices} slices, fresh processes each round (warm-up ${config.warmup} per workload), in-process, no sockets`,
   );
   for (const [name, why] of skipped) console.log(`  skip ${name}: ${why}`);
 
-  const children = new Map();
-  for (const variant of selected) {
-    if (skipped.has(variant.name)) continue;
-    process.stderr.write(`[cpu] starting ${variant.name}\n`);
-    try {
-      children.set(variant.name, await startChild(variant));
-    } catch (error) {
-      skipped.set(variant.name, `failed to start: ${error.message.split('\n')[0]}`);
-      console.log(`  ${variant.name}: FAILED TO START: ${error.message}`);
-    }
-  }
-  const runnable = selected.filter((v) => children.has(v.name));
+  const runnable = selected.filter((v) => !skipped.has(v.name));
   /** results[variant][workload] = [batch result per round] */
   const results = {};
   const failures = new Map();
   const perBatch = config.requests + reWarm;
-  const units = runnable.length * workloads.length * (config.warmup + config.rounds * perBatch);
-  const bar = progress('cpu', units, units * 150e-6);
-  process.stderr.write('[cpu] warm-up\n');
+  const units = config.rounds * runnable.length * workloads.length * (config.warmup / 2 + perBatch);
+  const bar = progress('cpu', units, units * 200e-6);
+  let children = new Map();
   try {
-    for (const workload of workloads) {
-      for (const variant of runnable) {
-        bar.step(`warm-up ${workload.name} ${variant.name}`, config.warmup);
-        try {
-          const warm = await children.get(variant.name).run({
-            run: workload.name,
-            requests: config.warmup,
-            warmup: 0,
-          });
-          if (warm.wrong > 0)
-            console.log(
-              `  ${variant.name} ${workload.name} warm-up: WRONG ${warm.wrongSamples[0]}`,
-            );
-        } catch (error) {
-          failures.set(`${variant.name}/${workload.name}`, error.message.split('\n')[0]);
-        }
-      }
-    }
     for (let round = 1; round <= config.rounds; round++) {
+      // Fresh processes every round: a JIT that settled badly in one process (it happens, and
+      // it moves a variant by 30 % for the life of the process) is one round, not the result.
+      bar.step(
+        `round ${round}/${config.rounds}: starting ${runnable.length} processes and warming them up`,
+        (runnable.length * workloads.length * config.warmup) / 2,
+      );
+      children = await startAll(runnable, failures, workloads);
+      // Warm-up, unmeasured, every process at once: each workload in turn, so the JIT sees the
+      // same mix of routes as during the rounds.
+      await Promise.all(
+        [...children].map(async ([name, child]) => {
+          for (const workload of workloads) {
+            try {
+              const warm = await child.run({
+                run: workload.name,
+                requests: config.warmup,
+                warmup: 0,
+              });
+              if (warm.wrong > 0)
+                console.log(`  ${name} ${workload.name} warm-up: WRONG ${warm.wrongSamples[0]}`);
+            } catch (error) {
+              failures.set(`${name}/${workload.name}`, error.message.split('\n')[0]);
+            }
+          }
+        }),
+      );
       for (const workload of workloads) {
         bar.step(`round ${round}/${config.rounds} ${workload.name}`, runnable.length * perBatch);
         // One round of a workload is `slices` passes over the variants, each pass a slice of the
@@ -163,7 +184,7 @@ export async function runCpu(config, meta, skippedByLibrary) {
           const order = runnable.map((_, i) => runnable[(i + shift) % runnable.length]);
           for (const variant of order) {
             const key = `${variant.name}/${workload.name}`;
-            if (failures.has(key)) continue;
+            if (failures.has(key) || !children.has(variant.name)) continue;
             try {
               const part = await children.get(variant.name).run({
                 run: workload.name,
@@ -199,9 +220,10 @@ export async function runCpu(config, meta, skippedByLibrary) {
           );
         }
       }
+      await stopAll(children);
     }
   } finally {
-    for (const child of children.values()) await child.stop();
+    await stopAll(children);
     bar.finish();
   }
 

@@ -71,7 +71,7 @@ if (args.help) {
  cpu mode:
   --requests N      requests per variant x workload x round             BENCH_REQUESTS  [3000]
   --slices N        a round's requests are sent in N passes over the variants BENCH_SLICES [10]
-  --cpu-warmup N    requests per variant x workload before round 1      BENCH_CPU_WARMUP [1000]
+  --cpu-warmup N    requests per workload to warm each round's fresh processes BENCH_CPU_WARMUP [2000]
   --profile V:W     profile variant V on workload W (rounds x requests) and summarise it by package
  socket mode:
   --duration S      seconds measured per variant x workload x round     BENCH_DURATION  [5]
@@ -128,7 +128,7 @@ async function main() {
         rounds: Math.round(setting('rounds', 'BENCH_ROUNDS', 5)),
         requests: Math.round(setting('requests', 'BENCH_REQUESTS', 3000)),
         slices: Math.round(setting('slices', 'BENCH_SLICES', 10)),
-        warmup: Math.round(setting('cpu-warmup', 'BENCH_CPU_WARMUP', 1000)),
+        warmup: Math.round(setting('cpu-warmup', 'BENCH_CPU_WARMUP', 2000)),
         only: args.only ?? process.env.BENCH_ONLY ?? '',
         workloads: args.workloads ?? process.env.BENCH_WORKLOADS ?? '',
         out,
@@ -413,6 +413,9 @@ function cpuOf(child) {
       resolve({
         us: message.cpu.user + message.cpu.system,
         storeCalls: (message.storeCalls?.redis ?? 0) + (message.storeCalls?.pg ?? 0),
+        byName: message.storeCallsByName ?? {},
+        served: message.served,
+        inFlight: message.inFlight,
       });
     };
     child.on('message', onMessage);
@@ -639,6 +642,7 @@ async function measure(server, variant, workload, config) {
   const cpuAfter = await server.cpu();
   if (profile) await server.profile('stop', profile);
   const served = result.requests.total;
+  const serverServed = cpuBefore && cpuAfter ? cpuAfter.served - cpuBefore.served : null;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -655,12 +659,20 @@ async function measure(server, variant, workload, config) {
       cpuBefore != null && cpuAfter != null && served > 0
         ? (cpuAfter.us - cpuBefore.us) / served
         : null,
-    // Round trips to Redis / PostgreSQL per request, counted in the server (bench/store-calls.mjs).
-    // Requests still in flight when autocannon stops may add a few calls to the last batch.
+    // Round trips to Redis / PostgreSQL per request, counted in the server (bench/store-calls.mjs),
+    // over the requests the server finished between two moments with none in flight.
     storeCallsPerReq:
-      variant.store && variant.store !== 'memory' && cpuBefore && cpuAfter && served > 0
-        ? (cpuAfter.storeCalls - cpuBefore.storeCalls) / served
+      variant.store && variant.store !== 'memory' && cpuBefore && cpuAfter && serverServed > 0
+        ? (cpuAfter.storeCalls - cpuBefore.storeCalls) / serverServed
         : null,
+    serverServed,
+    inFlightAtSnapshot: cpuAfter?.inFlight ?? null,
+    storeCallsByName:
+      cpuBefore && cpuAfter && Object.keys(cpuAfter.byName).length
+        ? Object.fromEntries(
+            Object.entries(cpuAfter.byName).map(([k, n]) => [k, n - (cpuBefore.byName[k] ?? 0)]),
+          )
+        : undefined,
     loadAvg1m: Math.round(((load + loadavg()[0]) / 2) * 100) / 100,
   };
 }
@@ -771,7 +783,6 @@ function socketTargets(summary) {
         targets.push({
           target: `${store} ${workload}: ${expectedTrips[workload]} round trip${expectedTrips[workload] > 1 ? 's (read + commit)' : ''} per request`,
           measured: `${cell.storeCallsPerReq.toFixed(3)} per request`,
-          // A few requests in flight when the load stops are counted without their answer.
           met:
             Math.abs(cell.storeCallsPerReq - expectedTrips[workload]) <=
             0.01 * expectedTrips[workload],

@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createApp } from './apps.mjs';
-import { countStoreCalls, storeCalls } from './store-calls.mjs';
+import { countStoreCalls, storeCalls, storeCallsByName } from './store-calls.mjs';
 import { VARIANTS } from './variants.mjs';
 
 const variant = VARIANTS.find((v) => v.name === process.argv[2]);
@@ -27,7 +27,31 @@ async function main() {
   const cleanups = [];
   const app = await createApp(variant, LIB, cleanups);
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address();
+  const server = app.getHttpServer();
+  const { port } = server.address();
+  // Requests this process has served, and how many are still running: the runner's snapshots wait
+  // until none is, so store calls per request divide whole requests' calls by whole requests.
+  let served = 0;
+  let inFlight = 0;
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      served++;
+    });
+  });
+  // A request autocannon aborted when it stopped is 'closed' at once, but its handler and commit
+  // still run: wait until nothing is in flight and the store calls have stopped for 100 ms.
+  const quiet = async () => {
+    const total = () => storeCalls.redis + storeCalls.pg;
+    let last = total();
+    let stableFor = 0;
+    for (let waited = 0; waited < 3_000 && (inFlight > 0 || stableFor < 100); waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+      stableFor = total() === last ? stableFor + 10 : 0;
+      last = total();
+    }
+  };
 
   const stop = async () => {
     await app.close().catch(() => {});
@@ -42,7 +66,16 @@ async function main() {
   // this process writes a V8 CPU profile of just that run (no start-up, no warm-up).
   let profiler;
   process.on('message', async (message) => {
-    if (message === 'cpu') process.send({ cpu: process.cpuUsage(), storeCalls: { ...storeCalls } });
+    if (message === 'cpu') {
+      await quiet();
+      process.send({
+        cpu: process.cpuUsage(),
+        storeCalls: { ...storeCalls },
+        storeCallsByName: { ...storeCallsByName },
+        served,
+        inFlight,
+      });
+    }
     if (message?.profile === 'start') {
       const { Session: InspectorSession } = await import('node:inspector/promises');
       profiler = new InspectorSession();

@@ -7,12 +7,26 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 export const storeCalls = { redis: 0, pg: 0 };
+/** BENCH_STORE_CALLS_BY_NAME=1: also count by command (Redis) or statement start (pg). */
+export const storeCallsByName = {};
+const byName = Boolean(process.env.BENCH_STORE_CALLS_BY_NAME);
+
+function nameOf(key, args) {
+  const first = args[0];
+  if (key === 'redis') return String(first?.name ?? (Array.isArray(first) ? first[0] : '?'));
+  const text = typeof first === 'string' ? first : (first?.text ?? '?');
+  return text.replace(/\s+/g, ' ').trim().slice(0, 40);
+}
 
 function wrap(proto, method, key) {
   const original = proto?.[method];
   if (typeof original !== 'function' || original.__benchCounted) return;
   const counted = function (...args) {
     storeCalls[key]++;
+    if (byName) {
+      const name = `${key} ${nameOf(key, args)}`;
+      storeCallsByName[name] = (storeCallsByName[name] ?? 0) + 1;
+    }
     return original.apply(this, args);
   };
   counted.__benchCounted = true;
