@@ -158,15 +158,15 @@ async function libraryUnderTest() {
   }
 }
 
-/** The commit the build was made from, as far as git can tell (and whether src/ had changes). */
+/** Which source the build is of, as far as git can tell: the last commit that changed src/. */
 async function describeBuild() {
   try {
     const { execFileSync } = await import('node:child_process');
     const git = (...a) =>
       execFileSync('git', a, { cwd: join(here, '..'), encoding: 'utf8' }).trim();
-    const head = git('log', '-1', '--format=%h %s').slice(0, 90);
+    const last = git('log', '-1', '--format=%h %s', '--', 'src').slice(0, 80);
     const dirty = git('status', '--porcelain', '--', 'src').length > 0;
-    return `dist/ built from ${head}${dirty ? ' (+ uncommitted changes in src/)' : ''}`;
+    return `dist/ of src/ as of ${last}${dirty ? ' (+ uncommitted changes)' : ''}`;
   } catch {
     return 'dist/';
   }
