@@ -47,6 +47,10 @@ export function summarizeCpu(results, selected, workloads, skipped, failures = n
         rounds: runs.length,
         cpuUs: median(runs.map((r) => r.cpuUsPerReq)),
         wallUs: median(runs.map((r) => r.wallUsPerReq)),
+        mainUs: median(runs.map((r) => r.mainUsPerReq)),
+        mainUsPerRound: runs.map((r) =>
+          r.mainUsPerReq == null ? null : Math.round(r.mainUsPerReq * 10) / 10,
+        ),
         cpuUsPerRound: runs.map((r) => Math.round(r.cpuUsPerReq * 10) / 10),
         wallUsPerRound: runs.map((r) => Math.round(r.wallUsPerReq * 10) / 10),
         checked: runs.reduce((s, r) => s + r.checked, 0),
@@ -141,7 +145,9 @@ export function renderCpuMarkdown(meta, summary, targets, workloads, skipped, fa
     'µs of CPU time (user + system, the whole process) per request, median over the rounds; lower is better. ' +
       'It includes the injection itself (light-my-request or inject() builds the request and response ' +
       'objects), which bare Nest pays too. Overhead = variant − bare Nest on the same platform, ' +
-      'taken within each round and then the median over rounds.',
+      'taken within each round and then the median over rounds. "Main thread" (every-round table): the ' +
+      "CPU time of the thread that runs the requests alone (Linux schedstat), without V8's GC and " +
+      'compiler helper threads.',
   );
   for (const { platform, label, peer } of PLATFORMS) {
     const columns = roles
@@ -177,14 +183,14 @@ export function renderCpuMarkdown(meta, summary, targets, workloads, skipped, fa
   lines.push('## Every round');
   lines.push('');
   lines.push(
-    '| variant | workload | µs CPU/req per round | µs wall/req (median) | ×bare | checked | check |',
+    '| variant | workload | µs CPU/req per round | main thread µs/req per round | µs wall/req (median) | ×bare | checked | check |',
   );
-  lines.push('| --- | --- | --- | ---: | ---: | ---: | --- |');
+  lines.push('| --- | --- | --- | --- | ---: | ---: | ---: | --- |');
   for (const [name, v] of Object.entries(summary.variants)) {
     for (const w of workloads) {
       const c = v.cells[w.name];
       if (c?.cpuUs == null) {
-        lines.push(`| ${name} | ${w.name} | - | - | - | - | ${c?.status ?? '-'} |`);
+        lines.push(`| ${name} | ${w.name} | - | - | - | - | - | ${c?.status ?? '-'} |`);
         continue;
       }
       const check =
@@ -192,7 +198,7 @@ export function renderCpuMarkdown(meta, summary, targets, workloads, skipped, fa
           ? `**WRONG ${c.wrong}**: ${String(c.wrongSamples[0]).replace(/\|/g, '\\|')}`
           : c.status;
       lines.push(
-        `| ${name} | ${w.name} | ${c.cpuUsPerRound.join(', ')} | ${fmt(c.wallUs, 1)} | ${c.vsBare == null ? '-' : fmt(c.vsBare, 2)} | ${c.checked} | ${check} |`,
+        `| ${name} | ${w.name} | ${c.cpuUsPerRound.join(', ')} | ${c.mainUsPerRound.map((v) => v ?? '-').join(', ')} | ${fmt(c.wallUs, 1)} | ${c.vsBare == null ? '-' : fmt(c.vsBare, 2)} | ${c.checked} | ${check} |`,
       );
     }
   }

@@ -207,6 +207,9 @@ export async function runCpu(config, meta, skippedByLibrary) {
             requests,
             cpuUsPerReq: parts.reduce((sum, p) => sum + p.cpuUsPerReq * p.requests, 0) / requests,
             wallUsPerReq: parts.reduce((sum, p) => sum + p.wallUsPerReq * p.requests, 0) / requests,
+            mainUsPerReq: parts.every((p) => p.mainUsPerReq != null)
+              ? parts.reduce((sum, p) => sum + p.mainUsPerReq * p.requests, 0) / requests
+              : null,
             checked: parts.reduce((sum, p) => sum + p.checked, 0),
             wrong: parts.reduce((sum, p) => sum + p.wrong, 0),
             wrongSamples: parts.flatMap((p) => p.wrongSamples).slice(0, 3),
