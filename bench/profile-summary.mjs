@@ -9,7 +9,7 @@ const LIBRARY = 'nestjs-typed-session (this library)';
 
 /** Which package a script URL belongs to. */
 function where(url) {
-  if (!url) return '(native/V8: GC, builtins)';
+  if (!url) return '(native/V8: GC, builtins, program)';
   const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
   if (m) return m[1] === '.cache' ? LIBRARY : m[1];
   if (url.includes('/dist/')) return LIBRARY;
@@ -30,6 +30,14 @@ export function summarizeProfile(file, top = 25) {
   profile.samples.forEach((id, i) => {
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
+  // '(idle)': the thread had nothing to do (waiting on sockets); not part of the work shared out.
+  let idle = 0;
+  for (const [id, us] of self) {
+    if (byId.get(id).callFrame.functionName === '(idle)') {
+      idle += us;
+      self.delete(id);
+    }
+  }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const pct = (us) => `${((us / total) * 100).toFixed(1)}%`;
 
@@ -53,7 +61,9 @@ export function summarizeProfile(file, top = 25) {
       inclusiveLib.set(k, (inclusiveLib.get(k) ?? 0) + us);
     }
   }
-  const lines = [`${file}: ${(total / 1e6).toFixed(2)} s sampled`];
+  const lines = [
+    `${file}: ${(total / 1e6).toFixed(2)} s busy sampled (+${(idle / 1e6).toFixed(2)} s idle, left out)`,
+  ];
   const show = (title, map, n) => {
     lines.push('', title);
     for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
