@@ -1,18 +1,25 @@
-// HTTP benchmark (issue 5): every variant in bench/variants.mjs as its own Nest process, driven by
-// autocannon from this process, in interleaved rounds. See bench/README.md.
+// `npm run bench` (see bench/README.md): two modes, both by default.
 //
-//   npm run bench                                   all variants, defaults
-//   npm run bench -- --duration 10 --rounds 5 --only 'memory|bare'
+//   cpu     every variant a Nest app in its own child process, driven in-process with no sockets
+//           (light-my-request / Fastify inject), CPU time per request; bench/cpu.mjs
+//   socket  every variant in bench/variants.mjs as its own Nest process listening on 127.0.0.1,
+//           driven by autocannon from this process, in interleaved rounds; Redis and PostgreSQL
+//           variants, store round trips per request
+//
+//   npm run bench                                   both modes, defaults
+//   npm run bench -- --mode cpu --rounds 5 --requests 3000
+//   npm run bench -- --mode socket --duration 10 --only 'redis|pg'
+//   npm run bench -- --profile lib-memory-fastify:write
 //   BENCH_DURATION=3 BENCH_ROUNDS=3 BENCH_ONLY=redis npm run bench
 //   npm run bench -- --memory                       the memory-store micro-benchmark instead
 //
-// Writes bench/results/latest.md and bench/results/latest.json.
+// Writes bench/results/latest.md/.json (socket), latest-cpu.md/.json and latest.svg (cpu).
 import { fork, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import {
@@ -23,12 +30,21 @@ import {
   REDIS_URL,
   VARIANTS,
   WORKLOADS,
+  variantsOf,
 } from './variants.mjs';
+import { runCpu } from './cpu.mjs';
+import { loadLibrary, snapshotLibrary } from './library.mjs';
+import { progress } from './progress.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
+    mode: { type: 'string' },
+    requests: { type: 'string' },
+    slices: { type: 'string' },
+    'cpu-warmup': { type: 'string' },
+    profile: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     rounds: { type: 'string' },
@@ -46,22 +62,31 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`npm run bench [-- options]   (each option also as an environment variable)
-  --duration S      seconds measured per variant x workload x round   BENCH_DURATION  [5]
-  --warmup S        seconds of unmeasured load before each run          BENCH_WARMUP    [1]
-  --rounds N        interleaved rounds (each runs every variant once)   BENCH_ROUNDS    [3]
-  --connections N   autocannon connections (keep-alive)                 BENCH_CONNECTIONS [50]
+  --mode M          cpu, socket, or all (cpu, then socket)              BENCH_MODE      [all]
+  --rounds N        interleaved rounds                                  BENCH_ROUNDS    [cpu 5, socket 3]
   --only REGEX      variants whose name matches                         BENCH_ONLY
   --workloads REGEX workloads whose name matches (read|write|untouched|login) BENCH_WORKLOADS
-  --out NAME        write bench/results/NAME.md and NAME.json          BENCH_OUT       [latest]
+  --out NAME        results in bench/results/NAME.md/.json (socket), NAME-cpu.md/.json and
+                    NAME.svg (cpu)                                      BENCH_OUT       [latest]
+ cpu mode:
+  --requests N      requests per variant x workload x round             BENCH_REQUESTS  [3000]
+  --slices N        a round's requests are sent in N passes over the variants BENCH_SLICES [10]
+  --cpu-warmup N    requests per workload to warm each round's fresh processes BENCH_CPU_WARMUP [2000]
+  --profile V:W     profile variant V on workload W (rounds x requests) and summarise it by package
+ socket mode:
+  --duration S      seconds measured per variant x workload x round     BENCH_DURATION  [5]
+  --warmup S        seconds of unmeasured load before each run          BENCH_WARMUP    [1]
+  --connections N   autocannon connections (keep-alive)                 BENCH_CONNECTIONS [50]
+ other:
   --memory          run the memory-store micro-benchmark (bench/memory-store.mjs) instead
-  --render FILE     re-render FILE (a results .json) into the .md next to it, without running
-  --list            list the variants and workloads`);
+  --render FILE     re-render FILE (a socket results .json) into the .md next to it, without running
+  --list            list the variants (and their modes) and workloads`);
   process.exit(0);
 }
 if (args.list) {
   for (const v of VARIANTS)
     console.log(
-      `${v.name.padEnd(24)} ${v.kind.padEnd(5)} ${v.platform.padEnd(8)} ${v.store ?? '-'}`,
+      `${v.name.padEnd(26)} ${v.kind.padEnd(5)} ${v.platform.padEnd(8)} ${(v.store ?? '-').padEnd(7)} ${v.modes.join(', ')}`,
     );
   console.log(`workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`);
   process.exit(0);
@@ -85,6 +110,91 @@ if (args.render) {
   await main();
 }
 
+async function main() {
+  const mode = args.profile ? 'cpu' : (args.mode ?? process.env.BENCH_MODE ?? 'all');
+  if (!['cpu', 'socket', 'all'].includes(mode))
+    throw new Error(`--mode must be cpu, socket or all, got ${mode}`);
+  const out = args.out ?? process.env.BENCH_OUT ?? 'latest';
+  if (!/^[\w.-]+$/.test(out)) throw new Error(`--out must be a plain file name, got ${out}`);
+  const library = await libraryUnderTest();
+  if (mode === 'cpu' || mode === 'all') {
+    const skipped = new Map();
+    for (const v of variantsOf('cpu')) {
+      const why = whyNot(v, library, { redis: true, pg: true });
+      if (why) skipped.set(v.name, why);
+    }
+    await runCpu(
+      {
+        rounds: Math.round(setting('rounds', 'BENCH_ROUNDS', 5)),
+        requests: Math.round(setting('requests', 'BENCH_REQUESTS', 3000)),
+        slices: Math.round(setting('slices', 'BENCH_SLICES', 10)),
+        warmup: Math.round(setting('cpu-warmup', 'BENCH_CPU_WARMUP', 2000)),
+        only: args.only ?? process.env.BENCH_ONLY ?? '',
+        workloads: args.workloads ?? process.env.BENCH_WORKLOADS ?? '',
+        out,
+        profile: args.profile,
+      },
+      { ...baseMeta(), library: library.url, libraryLabel: library.label },
+      skipped,
+    );
+  }
+  if (mode === 'socket' || mode === 'all') await mainSocket(library, out);
+}
+
+/** The snapshot of dist/ and everything its entry points export (or why it cannot be imported). */
+async function libraryUnderTest() {
+  let url;
+  try {
+    url = await snapshotLibrary();
+    const exports = await loadLibrary(url);
+    return { url, exports, error: '', label: await describeBuild() };
+  } catch (error) {
+    return {
+      url,
+      exports: {},
+      error: `cannot import the built library (${url ?? 'dist/'}): ${error.message.split('\n')[0]}; run \`npm run build\``,
+      label: 'none',
+    };
+  }
+}
+
+/** Which source the build is of, as far as git can tell: the last commit that changed src/. */
+async function describeBuild() {
+  try {
+    const { execFileSync } = await import('node:child_process');
+    const git = (...a) =>
+      execFileSync('git', a, { cwd: join(here, '..'), encoding: 'utf8' }).trim();
+    const last = git('log', '-1', '--format=%h %s', '--', 'src').slice(0, 80);
+    const dirty = git('status', '--porcelain', '--', 'src').length > 0;
+    return `dist/ of src/ as of ${last}${dirty ? ' (+ uncommitted changes)' : ''}`;
+  } catch {
+    return 'dist/';
+  }
+}
+
+/** Why a variant cannot run, or '' when it can. */
+function whyNot(v, library, servers) {
+  const missing = (v.needs ?? []).filter((name) => !(name in library.exports));
+  if (v.kind === 'lib' && library.error) return `not available yet (${library.error})`;
+  if (missing.length > 0)
+    return `not available yet (the library does not export ${missing.join(', ')})`;
+  if (v.store === 'redis' && !servers.redis) return `Redis not answering at ${REDIS_URL}`;
+  if (v.store === 'pg' && !servers.pg) return `PostgreSQL not answering at ${DATABASE_URL}`;
+  return '';
+}
+
+function baseMeta() {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
+    platform: `${process.platform} ${process.arch}`,
+    loadAvg: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  };
+}
+
 function setting(name, env, fallback) {
   const raw = args[name] ?? process.env[env];
   if (raw === undefined || raw === '') return fallback;
@@ -94,7 +204,7 @@ function setting(name, env, fallback) {
   return n;
 }
 
-async function main() {
+async function mainSocket(library, out) {
   const config = {
     duration: setting('duration', 'BENCH_DURATION', 5),
     warmup:
@@ -105,26 +215,15 @@ async function main() {
     connections: Math.round(setting('connections', 'BENCH_CONNECTIONS', 50)),
     only: args.only ?? process.env.BENCH_ONLY ?? '',
     workloads: args.workloads ?? process.env.BENCH_WORKLOADS ?? '',
-    out: args.out ?? process.env.BENCH_OUT ?? 'latest',
+    out,
   };
-  if (!/^[\w.-]+$/.test(config.out))
-    throw new Error(`--out must be a plain file name, got ${config.out}`);
   const onlyRe = new RegExp(config.only || '.');
   const workloadRe = new RegExp(config.workloads || '.');
   const workloads = WORKLOADS.filter((w) => workloadRe.test(w.name));
-  const selected = VARIANTS.filter((v) => onlyRe.test(v.name));
+  const selected = variantsOf('socket').filter((v) => onlyRe.test(v.name));
   if (selected.length === 0 || workloads.length === 0)
     throw new Error('no variant or workload selected');
 
-  let libUrl;
-  let lib = {};
-  let libError = '';
-  try {
-    libUrl = await snapshotLibrary();
-    lib = await import(libUrl);
-  } catch (error) {
-    libError = `cannot import the built library (${libUrl ?? 'dist/'}): ${error.message.split('\n')[0]}; run \`npm run build\``;
-  }
   const servers = {
     redis: await answers(REDIS_URL),
     pg: await answers(DATABASE_URL),
@@ -133,22 +232,14 @@ async function main() {
   // Which variants can run at all.
   const skipped = new Map();
   for (const v of selected) {
-    const missing = (v.needs ?? []).filter((name) => !(name in lib));
-    if (v.kind === 'lib' && libError) skipped.set(v.name, `not available yet (${libError})`);
-    else if (missing.length > 0)
-      skipped.set(v.name, `not available yet (the library does not export ${missing.join(', ')})`);
-    else if (v.store === 'redis' && !servers.redis)
-      skipped.set(v.name, `Redis not answering at ${REDIS_URL}`);
-    else if (v.store === 'pg' && !servers.pg)
-      skipped.set(v.name, `PostgreSQL not answering at ${DATABASE_URL}`);
+    const why = whyNot(v, library, servers);
+    if (why) skipped.set(v.name, why);
   }
   const runnable = selected.filter((v) => !skipped.has(v.name));
 
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
-    platform: `${process.platform} ${process.arch}`,
+    ...baseMeta(),
+    mode: 'socket',
     rounds: config.rounds,
     durationSeconds: config.duration,
     warmupSeconds: config.warmup,
@@ -156,7 +247,8 @@ async function main() {
     pipelining: 1,
     only: config.only || null,
     workloads: workloads.map((w) => w.name),
-    library: libUrl,
+    library: library.url,
+    libraryLabel: library.label,
   };
   const estimate =
     runnable.length *
@@ -171,9 +263,11 @@ async function main() {
 
   /** results[variant][workload] = [{ rps, p50, p99, ... } per round] */
   const results = {};
+  const bar = progress('socket', runnable.length * config.rounds, estimate);
   for (let round = 1; round <= config.rounds; round++) {
     console.log(`\nround ${round}/${config.rounds}`);
     for (const variant of runnable) {
+      bar.step(`round ${round}/${config.rounds} ${variant.name}`);
       await resetStore(variant);
       let server;
       try {
@@ -216,6 +310,7 @@ async function main() {
     }
   }
 
+  bar.finish();
   const summary = summarize(results, runnable, workloads, skipped);
   const markdown = renderMarkdown(meta, summary, workloads, skipped);
   mkdirSync(join(here, 'results'), { recursive: true });
@@ -230,35 +325,6 @@ async function main() {
   );
   console.log('\n' + markdown);
   console.log(`written: bench/results/${config.out}.md, bench/results/${config.out}.json`);
-}
-
-/**
- * A private copy of the built library (`dist/`, or BENCH_LIB's folder) that every server of this
- * run imports: others may rebuild `dist/` (rm -rf, then tsc) while the bench runs. Waits up to
- * 60 s for a build in progress to finish.
- */
-async function snapshotLibrary() {
-  const entry = process.env.BENCH_LIB
-    ? resolve(process.env.BENCH_LIB)
-    : join(here, '..', 'dist', 'index.js');
-  const source = dirname(entry);
-  // Under node_modules/.cache: ignored by git, ESLint and Prettier, and bare imports
-  // (@nestjs/common, ...) still resolve to the project's node_modules.
-  const target = join(here, '..', 'node_modules', '.cache', 'nestjs-typed-session-bench', 'lib');
-  for (let waited = 0; ; waited += 2) {
-    // A build in progress has removed dist/ or not yet written index.js: wait, then copy.
-    if (existsSync(entry)) {
-      await new Promise((r) => setTimeout(r, 1_000)); // let tsc finish writing its files
-      if (existsSync(entry)) break;
-    }
-    if (waited >= 60) throw new Error(`${entry} does not exist; run \`npm run build\``);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(dirname(target), { recursive: true });
-  cpSync(source, target, { recursive: true });
-  process.env.BENCH_LIB_SNAPSHOT = join(target, 'index.js');
-  return pathToFileURL(join(target, 'index.js')).href;
 }
 
 function push(results, variant, workload, run) {
@@ -336,7 +402,7 @@ function ask(child, message, key, timeoutMs = 30_000) {
   });
 }
 
-/** The child's CPU time so far, in µs (user + system). */
+/** The child's CPU time so far, in µs (user + system), and its store round trips so far. */
 function cpuOf(child) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), 2_000);
@@ -344,7 +410,13 @@ function cpuOf(child) {
       if (!message?.cpu) return;
       clearTimeout(timer);
       child.off('message', onMessage);
-      resolve(message.cpu.user + message.cpu.system);
+      resolve({
+        us: message.cpu.user + message.cpu.system,
+        storeCalls: (message.storeCalls?.redis ?? 0) + (message.storeCalls?.pg ?? 0),
+        byName: message.storeCallsByName ?? {},
+        served: message.served,
+        inFlight: message.inFlight,
+      });
     };
     child.on('message', onMessage);
     child.send('cpu');
@@ -570,6 +642,7 @@ async function measure(server, variant, workload, config) {
   const cpuAfter = await server.cpu();
   if (profile) await server.profile('stop', profile);
   const served = result.requests.total;
+  const serverServed = cpuBefore && cpuAfter ? cpuAfter.served - cpuBefore.served : null;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -583,7 +656,23 @@ async function measure(server, variant, workload, config) {
     wrong: tally.wrong,
     wrongSamples: tally.samples,
     cpuUsPerReq:
-      cpuBefore != null && cpuAfter != null && served > 0 ? (cpuAfter - cpuBefore) / served : null,
+      cpuBefore != null && cpuAfter != null && served > 0
+        ? (cpuAfter.us - cpuBefore.us) / served
+        : null,
+    // Round trips to Redis / PostgreSQL per request, counted in the server (bench/store-calls.mjs),
+    // over the requests the server finished between two moments with none in flight.
+    storeCallsPerReq:
+      variant.store && variant.store !== 'memory' && cpuBefore && cpuAfter && serverServed > 0
+        ? (cpuAfter.storeCalls - cpuBefore.storeCalls) / serverServed
+        : null,
+    serverServed,
+    inFlightAtSnapshot: cpuAfter?.inFlight ?? null,
+    storeCallsByName:
+      cpuBefore && cpuAfter && Object.keys(cpuAfter.byName).length
+        ? Object.fromEntries(
+            Object.entries(cpuAfter.byName).map(([k, n]) => [k, n - (cpuBefore.byName[k] ?? 0)]),
+          )
+        : undefined,
     loadAvg1m: Math.round(((load + loadavg()[0]) / 2) * 100) / 100,
   };
 }
@@ -623,6 +712,7 @@ function summarize(results, runnable, workloads, skipped) {
         p50: median(runs.map((r) => r.p50)),
         p99: median(runs.map((r) => r.p99)),
         cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
+        storeCallsPerReq: median(runs.map((r) => r.storeCallsPerReq)),
         loadAvg1m: median(runs.map((r) => r.loadAvg1m)),
         rpsPerRound: runs.map((r) => Math.round(r.rps)),
         wrong,
@@ -667,6 +757,41 @@ function fmt(value, digits) {
   return value == null ? '-' : value.toFixed(digits);
 }
 
+/**
+ * Issue 10's store targets: this library's req/s at least 1.3× express-session's on the same
+ * store (read and write), and one round trip per read, one per commit (so two for the write
+ * workload: the read of the session, then its commit).
+ */
+function socketTargets(summary) {
+  const targets = [];
+  const expectedTrips = { read: 1, write: 2 };
+  for (const [name, store] of [
+    ['lib-redis', 'Redis'],
+    ['lib-pg', 'PostgreSQL'],
+  ]) {
+    for (const workload of ['read', 'write']) {
+      const cell = summary[name]?.[workload];
+      if (!cell || cell.rps == null) continue;
+      const peer = VARIANTS.find((v) => v.name === name).peer;
+      if (cell.vsPeer != null)
+        targets.push({
+          target: `${store} ${workload}: ≥ 1.3× the req/s of ${peer}`,
+          measured: `${cell.vsPeer.toFixed(2)}× (${Math.round(cell.rps)} vs ${Math.round(summary[peer]?.[workload]?.rps ?? NaN)} req/s)`,
+          met: cell.status === 'ok' && cell.vsPeer >= 1.3,
+        });
+      if (cell.storeCallsPerReq != null)
+        targets.push({
+          target: `${store} ${workload}: ${expectedTrips[workload]} round trip${expectedTrips[workload] > 1 ? 's (read + commit)' : ''} per request`,
+          measured: `${cell.storeCallsPerReq.toFixed(3)} per request`,
+          met:
+            Math.abs(cell.storeCallsPerReq - expectedTrips[workload]) <=
+            0.01 * expectedTrips[workload],
+        });
+    }
+  }
+  return targets;
+}
+
 function renderMarkdown(meta, summary, workloads, skipped) {
   const lines = [];
   lines.push('# nestjs-typed-session benchmark');
@@ -683,8 +808,19 @@ function renderMarkdown(meta, summary, workloads, skipped) {
       'Ratios are taken per round (both measured in the same round) and then the median over rounds. ' +
       'A row marked WRONG kept no session (or errored) and its speed means nothing. ' +
       '`server µs CPU/req`: CPU time of the server process per request (less disturbed by other load ' +
-      'than req/s); `×bare by CPU`: bare µs / variant µs.',
+      'than req/s); `×bare by CPU`: bare µs / variant µs. `store trips/req`: Redis commands or ' +
+      'PostgreSQL queries the server sent per request, counted in its clients.',
   );
+  const targets = socketTargets(summary);
+  if (targets.length) {
+    lines.push('');
+    lines.push('## Targets (issue 10, socket level)');
+    lines.push('');
+    lines.push('| target | measured | met |');
+    lines.push('| --- | --- | --- |');
+    for (const t of targets)
+      lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  }
   for (const w of workloads) {
     lines.push('');
     lines.push(
@@ -692,14 +828,14 @@ function renderMarkdown(meta, summary, workloads, skipped) {
     );
     lines.push('');
     lines.push(
-      '| variant | req/s | p50 ms | p99 ms | ×bare | ×peer | server µs CPU/req | ×bare by CPU | check | req/s per round |',
+      '| variant | req/s | p50 ms | p99 ms | ×bare | ×peer | server µs CPU/req | ×bare by CPU | store trips/req | check | req/s per round |',
     );
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
     for (const [name, cells] of Object.entries(summary)) {
       const c = cells[w.name];
       if (!c) continue;
       if (c.rps == null) {
-        lines.push(`| ${name} | - | - | - | - | - | - | - | ${c.status} | |`);
+        lines.push(`| ${name} | - | - | - | - | - | - | - | - | ${c.status} | |`);
         continue;
       }
       const check =
@@ -709,6 +845,7 @@ function renderMarkdown(meta, summary, workloads, skipped) {
       lines.push(
         `| ${name} | ${fmt(c.rps, 0)} | ${fmt(c.p50, 1)} | ${fmt(c.p99, 1)} | ${c.vsBare ? fmt(c.vsBare, 2) : '-'} | ` +
           `${c.vsPeer ? fmt(c.vsPeer, 2) : '-'} | ${fmt(c.cpuUsPerReq, 0)} | ${c.vsBareCpu ? fmt(c.vsBareCpu, 2) : '-'} | ` +
+          `${fmt(c.storeCallsPerReq, 2)} | ` +
           `${check} | ${c.rpsPerRound.join(', ')} |`,
       );
     }

@@ -1,33 +1,12 @@
-// One benchmark variant as a Nest app, in its own process: `node bench/server.mjs <variant>`.
-// Started by bench/run.mjs with fork(); listens on 127.0.0.1 port 0 and reports
-// `{ ready: true, port }` over IPC (or prints `READY <port>` when run by hand).
-//
-// Every variant serves the same routes with the same payload:
-//   POST /setup          create the session with a fresh cart (3 items, counter 0); body "ok"
-//   GET  /cart           read:      body = cart.items.length ("3" when the session was found)
-//   POST /cart/counter   write:     cart.counter += 1; body = the new counter
-//   GET  /health         untouched: never uses the session; body "ok"
-//   POST /login          login:     no cookie; create a session, write the cart, regenerate the id
-// Bare variants serve the same routes with no session (constant answers).
-//
-// Plain ESM JavaScript: decorators are applied by hand, and @Session(CartSession) names the schema
-// class explicitly since there is no decorator metadata.
-import 'reflect-metadata';
+// One benchmark variant as a Nest app listening on a socket, in its own process:
+// `node bench/server.mjs <variant>`. Started by bench/run.mjs with fork(); listens on 127.0.0.1
+// port 0 and reports `{ ready: true, port }` over IPC (or prints `READY <port>` when run by hand).
+// The apps themselves (routes, payload, stores) are in bench/apps.mjs.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { Controller, Get, Injectable, Module, Post, Req } from '@nestjs/common';
-import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
-import {
-  DATABASE_URL,
-  IDLE_TIMEOUT_MS,
-  PG_TABLES,
-  REDIS_DB,
-  REDIS_PREFIX,
-  REDIS_URL,
-  SECRET,
-  VARIANTS,
-  newCart,
-} from './variants.mjs';
+import { createApp } from './apps.mjs';
+import { countStoreCalls, storeCalls, storeCallsByName } from './store-calls.mjs';
+import { VARIANTS } from './variants.mjs';
 
 const variant = VARIANTS.find((v) => v.name === process.argv[2]);
 if (!variant) {
@@ -42,260 +21,37 @@ const LIB = LIB_PATH
   ? pathToFileURL(resolve(LIB_PATH)).href
   : new URL('../dist/index.js', import.meta.url).href;
 
-/** Apply decorators the way TypeScript would. */
-function method(cls, name, decorators, params = []) {
-  params.forEach((decorator, index) => decorator(cls.prototype, name, index));
-  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, name);
-  Reflect.decorate(decorators, cls.prototype, name, descriptor);
-}
-function controller(cls, routes) {
-  for (const [name, decorators, params] of routes) method(cls, name, decorators, params);
-  Reflect.decorate([Controller()], cls);
-  return cls;
-}
-function module(cls, metadata) {
-  Reflect.decorate([Module(metadata)], cls);
-  return cls;
-}
-
-const cleanups = [];
-
-/** A global interceptor that does nothing: the 'floor' variants measure what that costs. */
-class NoopInterceptor {
-  intercept(_context, next) {
-    return next.handle();
-  }
-}
-Reflect.decorate([Injectable()], NoopInterceptor);
-
-async function bareApp(withInterceptor = false) {
-  class BareController {
-    setup() {
-      return 'ok';
-    }
-    read() {
-      return String(newCart().items.length);
-    }
-    write() {
-      return '1';
-    }
-    health() {
-      return 'ok';
-    }
-    login() {
-      return 'ok';
-    }
-  }
-  controller(
-    BareController,
-    ROUTES.map(([name, decorators]) => [name, decorators]),
-  );
-  const providers = withInterceptor
-    ? [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }]
-    : [];
-  return module(class AppModule {}, { controllers: [BareController], providers });
-}
-
-const ROUTES = [
-  ['setup', [Post('setup')]],
-  ['read', [Get('cart')]],
-  ['write', [Post('cart/counter')]],
-  ['health', [Get('health')]],
-  ['login', [Post('login')]],
-];
-
-async function libApp() {
-  const lib = await import(LIB);
-  const { SessionModule, Session, SessionSchema, SessionHandle } = lib;
-  const { IsArray, IsInt, IsString, Min, ValidateNested } = await import('class-validator');
-  const { Type } = await import('class-transformer');
-
-  class CartItem {
-    sku = '';
-    name = '';
-    qty = 1;
-    price = 0;
-  }
-  for (const key of ['sku', 'name']) IsString()(CartItem.prototype, key);
-  for (const key of ['qty', 'price']) {
-    IsInt()(CartItem.prototype, key);
-    Min(0)(CartItem.prototype, key);
-  }
-  class CartSession {
-    items = [];
-    counter = 0;
-  }
-  IsArray()(CartSession.prototype, 'items');
-  ValidateNested({ each: true })(CartSession.prototype, 'items');
-  Type(() => CartItem)(CartSession.prototype, 'items');
-  IsInt()(CartSession.prototype, 'counter');
-  Reflect.decorate([SessionSchema('cart')], CartSession);
-
-  // The same cart as the other variants, as instances of the schema's classes.
-  const fill = (cart) => {
-    const fresh = newCart();
-    cart.items = fresh.items.map((item) => Object.assign(new CartItem(), item));
-    cart.counter = fresh.counter;
-  };
-  class CartController {
-    setup(cart) {
-      fill(cart);
-      return 'ok';
-    }
-    read(cart) {
-      return String(cart.items.length);
-    }
-    write(cart) {
-      cart.counter += 1;
-      return String(cart.counter);
-    }
-    health() {
-      return 'ok';
-    }
-    async login(cart, handle) {
-      fill(cart);
-      await handle.regenerate();
-      return 'ok';
-    }
-  }
-  const cartParam = () => Session(CartSession);
-  controller(CartController, [
-    ['setup', [Post('setup')], [cartParam()]],
-    ['read', [Get('cart')], [cartParam()]],
-    ['write', [Post('cart/counter')], [cartParam()]],
-    ['health', [Get('health')], []],
-    ['login', [Post('login')], [cartParam(), Session(SessionHandle)]],
-  ]);
-
-  let store;
-  if (variant.store === 'memory') {
-    store = undefined; // the default: new MemorySessionStore()
-  } else if (variant.store === 'redis') {
-    const url = new URL(REDIS_URL);
-    url.pathname = `/${REDIS_DB}`;
-    store = new lib.RedisSessionStore({ url: url.href, prefix: REDIS_PREFIX.lib });
-  } else if (variant.store === 'pg') {
-    const pool = await pgPool();
-    store = new lib.PostgresSessionStore({ pool, table: PG_TABLES.lib });
-  }
-  const options = { secret: SECRET, idleTimeout: IDLE_TIMEOUT_MS, cookie: { secure: false } };
-  if (store) options.store = store;
-  return module(class AppModule {}, {
-    imports: [SessionModule.forRoot(options)],
-    controllers: [CartController],
-  });
-}
-
-async function pgPool() {
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
-  pool.on('error', (error) => console.error(`pg pool: ${error.message}`));
-  cleanups.push(() => pool.end());
-  return pool;
-}
-
-/** Handlers on `req.session` for express-session and @fastify/session. */
-function peerController(fastify) {
-  const get = (req) => (fastify ? req.session.get('cart') : req.session.cart);
-  const put = (req, cart) => (fastify ? req.session.set('cart', cart) : (req.session.cart = cart));
-  class PeerController {
-    setup(req) {
-      put(req, newCart());
-      return 'ok';
-    }
-    read(req) {
-      const cart = get(req);
-      return String(cart ? cart.items.length : 'no session');
-    }
-    write(req) {
-      const cart = get(req) ?? { ...newCart(), counter: -1_000_000 };
-      cart.counter += 1;
-      put(req, cart);
-      return String(cart.counter);
-    }
-    health() {
-      return 'ok';
-    }
-    async login(req) {
-      if (fastify) {
-        await req.session.regenerate();
-      } else {
-        await new Promise((resolve, reject) =>
-          req.session.regenerate((error) => (error ? reject(error) : resolve())),
-        );
-      }
-      put(req, newCart());
-      return 'ok';
-    }
-  }
-  return controller(
-    PeerController,
-    ROUTES.map(([name, decorators]) => [name, decorators, name === 'health' ? [] : [Req()]]),
-  );
-}
-
-async function expressSessionMiddleware() {
-  const { default: session } = await import('express-session');
-  let store;
-  if (variant.store === 'memory') {
-    store = undefined; // express-session's MemoryStore
-  } else if (variant.store === 'redis') {
-    const { createClient } = await import('redis');
-    const client = createClient({ url: REDIS_URL, database: REDIS_DB });
-    client.on('error', (error) => console.error(`redis: ${error.message}`));
-    await client.connect();
-    cleanups.push(() => client.quit());
-    const { RedisStore } = await import('connect-redis');
-    store = new RedisStore({ client, prefix: REDIS_PREFIX.peer });
-  } else if (variant.store === 'pg') {
-    const { default: connectPgSimple } = await import('connect-pg-simple');
-    const PgStore = connectPgSimple(session);
-    store = new PgStore({
-      pool: await pgPool(),
-      tableName: PG_TABLES.peer,
-      createTableIfMissing: true,
-    });
-    cleanups.push(() => store.close());
-  }
-  return session({
-    secret: SECRET,
-    resave: false,
-    saveUninitialized: false,
-    store,
-    cookie: { maxAge: IDLE_TIMEOUT_MS, httpOnly: true, sameSite: 'lax', secure: false },
-  });
-}
-
 async function main() {
-  let appModule;
-  if (variant.kind === 'bare') appModule = await bareApp();
-  else if (variant.kind === 'floor') appModule = await bareApp(true);
-  else if (variant.kind === 'lib') appModule = await libApp();
-  else
-    appModule = module(class AppModule {}, {
-      controllers: [peerController(variant.platform === 'fastify')],
-    });
-
-  let app;
-  if (variant.platform === 'fastify') {
-    const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-    app = await NestFactory.create(appModule, new FastifyAdapter(), { logger: ['error', 'warn'] });
-    if (variant.kind === 'peer') {
-      const { default: fastifyCookie } = await import('@fastify/cookie');
-      const { default: fastifySession } = await import('@fastify/session');
-      await app.register(fastifyCookie);
-      await app.register(fastifySession, {
-        secret: SECRET,
-        saveUninitialized: false,
-        cookie: { maxAge: IDLE_TIMEOUT_MS, httpOnly: true, sameSite: 'lax', secure: false },
-      });
-    }
-  } else {
-    app = await NestFactory.create(appModule, { logger: ['error', 'warn'] });
-    if (variant.kind === 'peer') app.use(await expressSessionMiddleware());
-  }
+  // Before any client exists: every Redis command and PostgreSQL query is counted.
+  countStoreCalls();
+  const cleanups = [];
+  const app = await createApp(variant, LIB, cleanups);
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address();
+  const server = app.getHttpServer();
+  const { port } = server.address();
+  // Requests this process has served, and how many are still running: the runner's snapshots wait
+  // until none is, so store calls per request divide whole requests' calls by whole requests.
+  let served = 0;
+  let inFlight = 0;
+  server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      served++;
+    });
+  });
+  // A request autocannon aborted when it stopped is 'closed' at once, but its handler and commit
+  // still run: wait until nothing is in flight and the store calls have stopped for 100 ms.
+  const quiet = async () => {
+    const total = () => storeCalls.redis + storeCalls.pg;
+    let last = total();
+    let stableFor = 0;
+    for (let waited = 0; waited < 3_000 && (inFlight > 0 || stableFor < 100); waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+      stableFor = total() === last ? stableFor + 10 : 0;
+      last = total();
+    }
+  };
 
   const stop = async () => {
     await app.close().catch(() => {});
@@ -304,13 +60,22 @@ async function main() {
   };
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
-  // The runner asks for this process's CPU time around each measured run (µs per request is
-  // less disturbed by other load on a shared machine than req/s is).
+  // The runner asks for this process's CPU time and store round trips so far around each
+  // measured run (µs per request is less disturbed by other load on a shared machine than req/s).
   // BENCH_CPU_PROF=1: the runner brackets each measured run with profile-start/profile-stop, and
   // this process writes a V8 CPU profile of just that run (no start-up, no warm-up).
   let profiler;
   process.on('message', async (message) => {
-    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+    if (message === 'cpu') {
+      await quiet();
+      process.send({
+        cpu: process.cpuUsage(),
+        storeCalls: { ...storeCalls },
+        storeCallsByName: { ...storeCallsByName },
+        served,
+        inFlight,
+      });
+    }
     if (message?.profile === 'start') {
       const { Session: InspectorSession } = await import('node:inspector/promises');
       profiler = new InspectorSession();

@@ -1,7 +1,8 @@
 // The benchmark's variants: one Nest app each, started by bench/server.mjs in its own process.
 //
 //   kind:     'bare' (no session at all), 'lib' (this library), 'peer' (the established package),
-//             'floor' (bare plus a global no-op interceptor: the least any interceptor costs)
+//             'floor' (bare plus a no-op interceptor, floor: 'global' | 'scoped': the least any
+//             interceptor costs)
 //   platform: 'express' | 'fastify'
 //   store:    'memory' | 'redis' | 'pg' (null for bare)
 //   needs:    names the built library must export for the variant to run; otherwise the run
@@ -23,9 +24,19 @@ export const VARIANTS = [
   { name: 'bare-express', kind: 'bare', platform: 'express', store: null },
   lib('lib-memory', 'express', 'memory', 'express-session-memory'),
   { name: 'express-session-memory', kind: 'peer', platform: 'express', store: 'memory' },
-  // The floor of any interceptor-based library: bare Nest plus one global interceptor that only
-  // returns next.handle(). What it costs, a session interceptor cannot avoid.
-  { name: 'noop-interceptor', kind: 'floor', platform: 'express', store: null },
+  // The floors of an interceptor-based library: bare Nest plus an interceptor that only returns
+  // next.handle(), either global (every route runs it) or route-scoped (@UseInterceptors on the
+  // session routes only, as this library attaches its commit interceptor). What the floor costs,
+  // a session interceptor cannot avoid.
+  { name: 'noop-interceptor', kind: 'floor', floor: 'global', platform: 'express', store: null },
+  {
+    name: 'noop-scoped',
+    kind: 'floor',
+    floor: 'scoped',
+    platform: 'express',
+    store: null,
+    modes: ['cpu'],
+  },
   lib('lib-redis', 'express', 'redis', 'express-session-redis'),
   { name: 'express-session-redis', kind: 'peer', platform: 'express', store: 'redis' },
   lib('lib-pg', 'express', 'pg', 'express-session-pg'),
@@ -33,10 +44,34 @@ export const VARIANTS = [
   { name: 'bare-fastify', kind: 'bare', platform: 'fastify', store: null },
   lib('lib-memory-fastify', 'fastify', 'memory', 'fastify-session-memory'),
   { name: 'fastify-session-memory', kind: 'peer', platform: 'fastify', store: 'memory' },
-  { name: 'noop-interceptor-fastify', kind: 'floor', platform: 'fastify', store: null },
+  {
+    name: 'noop-interceptor-fastify',
+    kind: 'floor',
+    floor: 'global',
+    platform: 'fastify',
+    store: null,
+  },
+  {
+    name: 'noop-scoped-fastify',
+    kind: 'floor',
+    floor: 'scoped',
+    platform: 'fastify',
+    store: null,
+    modes: ['cpu'],
+  },
 ];
 
-for (const v of VARIANTS) v.baseline = v.platform === 'fastify' ? 'bare-fastify' : 'bare-express';
+for (const v of VARIANTS) {
+  v.baseline = v.platform === 'fastify' ? 'bare-fastify' : 'bare-express';
+  // Which modes run the variant: the in-process CPU mode has no Redis or PostgreSQL variants
+  // (their cost is the store's round trip, which only the socket-level run sees).
+  v.modes ??= v.store === 'redis' || v.store === 'pg' ? ['socket'] : ['socket', 'cpu'];
+}
+
+/** The variants of one mode ('socket' or 'cpu'). */
+export function variantsOf(mode) {
+  return VARIANTS.filter((v) => v.modes.includes(mode));
+}
 
 /**
  * The workloads, in the order they run against one server process (login last: it leaves a
