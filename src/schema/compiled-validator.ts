@@ -50,16 +50,18 @@ class CompiledValidation {
         });
       }
     }
-    for (const property of plan.properties) this.property(object, property, path);
+    for (const property of plan.properties) this.property(plan, object, property, path);
     return this.stripped;
   }
 
-  private property(object: Target, property: PropertyPlan, path: string): void {
+  private property(plan: ClassPlan, object: Target, property: PropertyPlan, path: string): void {
     const value = object[property.name];
     if (property.optional && (value === null || value === undefined)) return;
     let failure: SchemaFailure | undefined;
-    for (const rule of property.defined) failure = this.rule(object, value, rule, path, failure);
-    for (const rule of property.rules) failure = this.rule(object, value, rule, path, failure);
+    for (const rule of property.defined)
+      failure = this.rule(plan, object, value, rule, path, failure);
+    for (const rule of property.rules)
+      failure = this.rule(plan, object, value, rule, path, failure);
     const nested = property.nested;
     if (nested && value !== undefined && !Array.isArray(value) && !(value instanceof Object)) {
       failure = add(
@@ -74,26 +76,33 @@ class CompiledValidation {
   }
 
   private rule(
+    plan: ClassPlan,
     object: Target,
     value: unknown,
     rule: Rule,
     path: string,
     failure: SchemaFailure | undefined,
   ): SchemaFailure | undefined {
-    const args: ValidationArguments = {
-      targetName: object.constructor ? object.constructor.name : (undefined as unknown as string),
-      property: rule.property,
-      object,
-      value,
-      constraints: rule.constraints as unknown[],
-    };
-    const valid =
-      rule.each && Array.isArray(value)
-        ? value.every((element) => rule.validate(element, args))
-        : rule.validate(value, args);
+    // The rule's own arguments object, refilled per call: validators get what class-validator
+    // passes them, without an allocation per check.
+    const args = rule.args;
+    args.targetName = object.constructor
+      ? object.constructor.name
+      : (undefined as unknown as string);
+    args.object = object;
+    args.value = value;
+    let valid: unknown = true;
+    if (rule.each && Array.isArray(value)) {
+      for (let index = 0; index < value.length && valid; index++) {
+        valid = rule.validate(value[index], args);
+      }
+    } else {
+      valid = rule.validate(value, args);
+    }
     if (valid) return failure;
+    const failed: ValidationArguments = { ...args };
     // class-validator: an empty `message` counts as none.
-    const message = formatMessage(rule.message || (rule.defaultMessage?.(args) ?? ''), args);
+    const message = formatMessage(rule.message || (rule.defaultMessage?.(failed) ?? ''), failed);
     return add(failure, `${path}.${rule.property}`, rule.name, message);
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { cloneInstance } from './instance-clone.js';
+import { TextCache } from './text-cache.js';
 import type { FieldFailure } from './field-failure.js';
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { runnerFor, type SchemaRun } from './schema-runner.js';
@@ -40,7 +41,7 @@ const CACHE_LIMIT = 10_000;
  */
 @Injectable()
 export class SchemaCodec {
-  private readonly valid = new WeakMap<SessionSchemaDefinition, Map<string, object>>();
+  private readonly valid = new WeakMap<SessionSchemaDefinition, TextCache<object>>();
 
   /** Stored text → instance: parsed once, checked for shape, hydrated and validated. */
   decode<T extends object>(
@@ -126,8 +127,9 @@ export class SchemaCodec {
     const outcome = this.run(schema, plain as Record<string, unknown>);
     const finish = (run: SchemaRun): Decoded<T> => {
       if (run.failures.length) return refused(...run.failures);
+      // The run's instance is new and nobody else holds it: the caller gets it, the cache a copy.
       if (!migrated) this.remember(schema, text, run.instance);
-      return { ok: true, value: cloneInstance(run.instance) as T };
+      return { ok: true, value: run.instance as T };
     };
     return outcome instanceof Promise ? outcome.then(finish) : finish(outcome);
   }
@@ -149,15 +151,14 @@ export class SchemaCodec {
   private remember(schema: SessionSchemaDefinition, text: string, instance: object): void {
     const cache = this.cacheOf(schema);
     if (cache.has(text)) return;
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     // The cached instance is never handed out (callers get copies), so handlers cannot change it.
     cache.set(text, cloneInstance(instance));
   }
 
-  private cacheOf(schema: SessionSchemaDefinition): Map<string, object> {
+  private cacheOf(schema: SessionSchemaDefinition): TextCache<object> {
     let cache = this.valid.get(schema);
     if (!cache) {
-      cache = new Map();
+      cache = new TextCache(CACHE_LIMIT);
       this.valid.set(schema, cache);
     }
     return cache;

@@ -8,6 +8,8 @@ import { defaultMetadataStorage as transformerStorage } from 'class-transformer/
  */
 export interface ClassPlan {
   type: new () => object;
+  /** `type.name`, read once (a function's name is a slow property to read). */
+  typeName: string;
   /** Validated properties, in the order class-validator validates them. */
   properties: PropertyPlan[];
   /** Properties with any validation metadata: the whitelist. */
@@ -39,6 +41,8 @@ export interface Rule {
   constraints: unknown[] | undefined;
   property: string;
   validate: (value: unknown, args: ValidationArguments) => unknown;
+  /** Reused for every call of `validate` (validation is synchronous). */
+  args: ValidationArguments;
   /** The decorator's own message, if any. */
   message: string | ((args: ValidationArguments) => string) | undefined;
   defaultMessage: ((args: ValidationArguments) => string) | undefined;
@@ -175,6 +179,7 @@ function buildPlan(type: new () => object): ClassPlan {
   for (const [name, list] of grouped) properties.push(planProperty(name, list, where));
   return {
     type,
+    typeName: type.name,
     properties,
     declared: new Set(grouped.keys()),
     typed: EMPTY_PLAN_TYPES.has(type) ? new Map() : typedProperties(type, where),
@@ -229,6 +234,13 @@ function planRule(name: string, metadata: ValidationMetadataLike, where: string)
     constraints: metadata.constraints,
     property: metadata.propertyName,
     validate: instance.validate.bind(instance),
+    args: {
+      targetName: '',
+      property: metadata.propertyName,
+      object: {},
+      value: undefined,
+      constraints: metadata.constraints as unknown[],
+    },
     message: metadata.message,
     defaultMessage:
       typeof instance.defaultMessage === 'function'
