@@ -86,9 +86,8 @@ class CompiledValidation {
     // The rule's own arguments object, refilled per call: validators get what class-validator
     // passes them, without an allocation per check.
     const args = rule.args;
-    args.targetName = object.constructor
-      ? object.constructor.name
-      : (undefined as unknown as string);
+    // `object.constructor.name` as class-validator reports it: the plan's class is that constructor.
+    args.targetName = plan.typeName;
     args.object = object;
     args.value = value;
     let valid: unknown = true;
