@@ -55,7 +55,6 @@ const texts = Array.from({ length: DISTINCT }, (_, counter) =>
 );
 const cached = new SchemaCodec();
 cached.decode(schema, TEXT);
-const instance = cached.known(schema, TEXT);
 const instances = texts.map((text) => {
   const value = cached.known(schema, TEXT);
   value.counter = JSON.parse(text).counter;
