@@ -16,6 +16,13 @@ export interface SessionSchemaOptions {
    * `'overwrite'` (default, last write wins for this namespace only) or `'reject'` (409).
    */
   onConflict?: 'overwrite' | 'reject';
+  /**
+   * Properties the class does not declare (no class-validator decorator), at any level reached
+   * by `@ValidateNested`: `'reject'` (default) makes them a failure (`whitelistValidation`:
+   * invalid stored data on the way in, `SessionValidationError` at commit); `'strip'` drops them
+   * silently on the way in and out.
+   */
+  unknownProperties?: 'reject' | 'strip';
 }
 
 /** A class decorated with `@SessionSchema`, with a no-argument constructor for its defaults. */
@@ -26,6 +33,7 @@ export interface SessionSchemaDefinition {
   version: number;
   migrate?: SessionSchemaOptions['migrate'];
   onConflict: 'overwrite' | 'reject';
+  unknownProperties: 'reject' | 'strip';
   type: SessionSchemaClass;
 }
 
@@ -49,6 +57,10 @@ export function SessionSchema(keyOrOptions: string | SessionSchemaOptions): Clas
     if (!Number.isInteger(version) || version < 1) {
       throw new Error(`${where}: version must be a positive integer`);
     }
+    const unknownProperties = options.unknownProperties ?? 'reject';
+    if (unknownProperties !== 'reject' && unknownProperties !== 'strip') {
+      throw new Error(`${where}: unknownProperties must be 'reject' or 'strip'`);
+    }
     const existing = registry.get(key);
     if (existing && existing.type.name !== target.name) {
       throw new Error(`${where}: key "${key}" is already used by ${existing.type.name}`);
@@ -58,6 +70,7 @@ export function SessionSchema(keyOrOptions: string | SessionSchemaOptions): Clas
       version,
       migrate: options.migrate,
       onConflict: options.onConflict ?? 'overwrite',
+      unknownProperties,
       type: target as unknown as SessionSchemaClass,
     };
     registry.set(key, definition);

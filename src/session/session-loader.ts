@@ -4,7 +4,7 @@ import { SessionCookies } from '../cookie/session-cookies.js';
 import { StoredSessionInvalidError } from '../errors/session-errors.js';
 import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import type { ResolvedSessionOptions } from '../options/session-options.js';
-import { SchemaCodec } from '../schema/schema-codec.js';
+import { SchemaCodec, type Decoded } from '../schema/schema-codec.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import { isExpired } from '../store/session-record.js';
 import { SessionStore } from '../store/session-store.js';
@@ -66,26 +66,25 @@ export class SessionLoader {
   }
 
   /**
-   * Build a namespace's typed instance without waiting, when no validation is needed: its text
-   * was hydrated and validated before, or it is absent and gets the defaults. `false` otherwise.
+   * Build a namespace's typed instance without waiting when that is possible: its text decoded
+   * before, a compiled (synchronous) schema, or an absent namespace (the defaults). `false` when
+   * it needs `materialize()`. Throws `StoredSessionInvalidError` under `'reject'`.
    */
   materializeKnown(state: SessionState, schema: SessionSchemaDefinition): boolean {
     const slot = state.unparsedSlot(schema.key);
     if (slot.parsed && slot.value instanceof schema.type) return true;
     slot.schema = schema;
     if (!slot.parsed && slot.stored !== undefined) {
-      if (state.storedVersion(schema.key) !== schema.version) return false;
-      const known = this.codec.known(schema, slot.stored);
-      if (!known) return false;
-      slot.value = known;
-      slot.parsed = true;
-      return true;
+      const current = state.storedVersion(schema.key) === schema.version;
+      const known = current ? this.codec.known(schema, slot.stored) : undefined;
+      if (known) {
+        slot.value = known;
+        slot.parsed = true;
+        return true;
+      }
     }
-    if (!slot.parsed) this.parse(state, schema.key, slot);
-    if (slot.value !== undefined) return false;
-    const defaults = new schema.type();
-    slot.value = defaults;
-    if (slot.stored === undefined) slot.clean = JSON.stringify(defaults);
+    if (!isAbsent(slot) && !this.codec.isSynchronous(schema)) return false;
+    this.adoptDecoded(state, slot, schema, this.decodeSlot(state, slot, schema) as Decoded | null);
     return true;
   }
 
@@ -93,26 +92,52 @@ export class SessionLoader {
   async materialize(state: SessionState, schema: SessionSchemaDefinition): Promise<unknown> {
     const slot = state.unparsedSlot(schema.key);
     if (this.materializeKnown(state, schema)) return slot.value;
-    if (!slot.parsed) this.parse(state, schema.key, slot);
-    if (slot.value === undefined) {
-      // Stored text that is not JSON: invalid stored data.
-      return this.invalidStoredData(state, slot, schema, ['(not JSON)']);
-    }
+    return this.adoptDecoded(state, slot, schema, await this.decodeSlot(state, slot, schema));
+  }
+
+  /**
+   * The slot's stored text (or the value a handler put there) decoded, migrated first when the
+   * stored version is older; `null` when absent. The stored text is parsed once.
+   */
+  private decodeSlot(
+    state: SessionState,
+    slot: Slot,
+    schema: SessionSchemaDefinition,
+  ): Decoded | Promise<Decoded> | null {
+    if (isAbsent(slot)) return null;
+    if (slot.parsed && !slot.unreadable) return this.codec.decodeValue(schema, slot.value);
+    const text = slot.stored!;
     const storedVersion = state.storedVersion(schema.key);
-    let plain: unknown = slot.value;
-    let text = slot.stored;
-    if (slot.stored !== undefined && storedVersion !== schema.version && schema.migrate) {
-      plain = schema.migrate(plain, storedVersion);
-      text = undefined;
-      slot.forceWrite = true;
+    if (storedVersion === schema.version || !schema.migrate) return this.codec.decode(schema, text);
+    let plain: unknown;
+    try {
+      plain = JSON.parse(text);
+    } catch {
+      return this.codec.decode(schema, text); // reports the text as not JSON
     }
-    const instance = this.codec.hydrate(schema, plain);
-    const failures = await this.codec.check(schema, instance, text ?? JSON.stringify(instance));
-    if (failures.length === 0) {
-      slot.value = instance;
-      return instance;
+    slot.forceWrite = true;
+    return this.codec.decodeValue(schema, schema.migrate(plain, storedVersion));
+  }
+
+  /** Take a decoded instance, the defaults, or (for invalid data) reset or reject as configured. */
+  private adoptDecoded(
+    state: SessionState,
+    slot: Slot,
+    schema: SessionSchemaDefinition,
+    decoded: Decoded | null,
+  ): unknown {
+    slot.parsed = true;
+    if (decoded === null) {
+      slot.value = new schema.type();
+      if (slot.stored === undefined) slot.clean = JSON.stringify(slot.value);
+      return slot.value;
     }
-    const fields = failures.map((failure) => failure.field);
+    slot.unreadable = false;
+    if (decoded.ok) {
+      slot.value = decoded.value;
+      return slot.value;
+    }
+    const fields = decoded.failures.map((failure) => failure.field);
     return this.invalidStoredData(state, slot, schema, fields);
   }
 
@@ -181,4 +206,10 @@ export class SessionLoader {
         this.faults.warn(`destroy of ${why} session ${sessionTag(id)} failed: ${String(error)}`),
       );
   }
+}
+
+/** No stored text and no value a handler put there (or the handler removed it). */
+function isAbsent(slot: Slot): boolean {
+  if (slot.unreadable) return false;
+  return slot.parsed ? slot.value === undefined : slot.stored === undefined;
 }
