@@ -17,7 +17,7 @@ if (!variant) {
 const LIB_PATH = process.env.BENCH_LIB_SNAPSHOT ?? process.env.BENCH_LIB;
 const LIB = LIB_PATH
   ? pathToFileURL(resolve(LIB_PATH)).href
-  : new URL('../dist/index.js', import.meta.url).href;
+  : new URL('../dist/esm/index.js', import.meta.url).href;
 const hasSession = variant.kind === 'lib' || variant.kind === 'peer';
 
 /** `inject({ method, url, headers })` → { status, body, setCookie: string[] } */

@@ -10,13 +10,18 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Body, Controller, Get, Module, Post, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IsArray, IsBoolean, IsString } from 'class-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const lib = await import(process.env.BENCH_LIB ?? join(here, '../dist/index.js'));
+const core = pathToFileURL(process.env.BENCH_LIB ?? join(here, '../dist/esm/index.js'));
+const lib = {
+  ...(await import(core.href)),
+  ...(await import(new URL('./stores/redis/index.js', core).href)),
+  ...(await import(new URL('./stores/postgres/index.js', core).href)),
+};
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'lost-updates-benchmark-secret-0123456789';

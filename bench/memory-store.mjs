@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { MemorySessionStore } = await import('../dist/index.js').catch((error) => {
-  console.error(`cannot load ../dist/index.js (run \`npm run build\` first): ${error.message}`);
+const { MemorySessionStore } = await import('../dist/esm/index.js').catch((error) => {
+  console.error(`cannot load ../dist/esm/index.js (run \`npm run build\` first): ${error.message}`);
   process.exit(2);
 });
 

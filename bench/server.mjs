@@ -19,7 +19,7 @@ if (!variant) {
 const LIB_PATH = process.env.BENCH_LIB_SNAPSHOT ?? process.env.BENCH_LIB;
 const LIB = LIB_PATH
   ? pathToFileURL(resolve(LIB_PATH)).href
-  : new URL('../dist/index.js', import.meta.url).href;
+  : new URL('../dist/esm/index.js', import.meta.url).href;
 
 async function main() {
   // Before any client exists: every Redis command and PostgreSQL query is counted.

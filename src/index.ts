@@ -1,8 +1,15 @@
+// The core entry, `nestjs-typed-session`: the module, decorators, handle, service, errors, the
+// store contract and the memory store. It never loads ioredis or pg: the other stores have entries
+// of their own (`nestjs-typed-session/redis`, `/postgres`, `/express-session`).
+// First: refuses to load when the other build (CommonJS or ESM) already did.
+import './module/single-core-build.js';
+
 export { SessionModule } from './module/session.module.js';
 export {
-  SESSION_ASYNC_OPTIONS_TYPE,
   SESSION_MODULE_OPTIONS,
-  SESSION_OPTIONS_TYPE,
+  type SessionModuleAsyncOptions,
+  type SessionModuleForRootOptions,
+  type SessionOptionsFactory,
 } from './module/session.module-definition.js';
 export type {
   SameSite,
@@ -51,28 +58,3 @@ export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
 } from './stores/memory/memory-session-store.js';
-export {
-  PostgresSessionStore,
-  type PostgresPool,
-  type PostgresSessionStoreOptions,
-} from './stores/postgres/postgres-session-store.js';
-export {
-  ExpressSessionStoreAdapter,
-  type ExpressSessionStoreAdapterOptions,
-  type ExpressSessionStoreLike,
-  type ExpressSessionLike,
-  type ExpressSessionCookieLike,
-} from './stores/express-session/express-session-store-adapter.js';
-export {
-  RedisSessionStore,
-  type RedisSessionStoreOptions,
-} from './stores/redis/redis-session-store.js';
-export type {
-  RedisClient,
-  RedisConnectionOptions,
-  RedisEndpoint,
-} from './stores/redis/redis-options.js';
-export {
-  jsonTextSerializer,
-  type RedisSessionSerializer,
-} from './stores/redis/redis-session-serializer.js';

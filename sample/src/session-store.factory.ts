@@ -1,9 +1,6 @@
-import {
-  MemorySessionStore,
-  PostgresSessionStore,
-  RedisSessionStore,
-  type SessionStore,
-} from 'nestjs-typed-session';
+import { MemorySessionStore, type SessionStore } from 'nestjs-typed-session';
+import { PostgresSessionStore } from 'nestjs-typed-session/postgres';
+import { RedisSessionStore } from 'nestjs-typed-session/redis';
 
 /**
  * The store the sample runs on, chosen by SESSION_STORE: `memory` (default), `redis`

@@ -1,3 +1,5 @@
+import { processWide } from '../store/process-wide.js';
+
 /** Metadata key, on a `@SessionSchema` class, for its definition. */
 const SESSION_SCHEMA = 'nestjs-typed-session:schema';
 
@@ -39,7 +41,9 @@ export interface SessionSchemaDefinition {
 
 /** Reserved prefix: keys starting with it hold the library's own bookkeeping. */
 export const RESERVED_KEY_PREFIX = '$';
-const registry = new Map<string, SessionSchemaDefinition>();
+// Shared by the CommonJS and ESM builds: a schema declared through one is known to the other
+// (the testing helpers look schemas up by key).
+const registry = processWide('schema-registry', new Map<string, SessionSchemaDefinition>());
 
 /**
  * Marks a class as the typed, validated view of one session namespace. Its validation rules are

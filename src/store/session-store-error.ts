@@ -1,9 +1,11 @@
+import { processWide } from './process-wide.js';
+
 /**
  * What a store throws when it knows how a failed call ended. Anything else a store throws counts
  * as `'unknown'`: the response then says the change "may not have been saved", never that it was
  * not, because a write that timed out on the client may still have reached the server.
  */
-export class SessionStoreError extends Error {
+class SessionStoreErrorClass extends Error {
   constructor(
     message: string,
     /**
@@ -25,9 +27,19 @@ export class SessionStoreError extends Error {
  * stored data: a fresh session with a warning, or a 500 under `onInvalidStoredData: 'reject'`;
  * never a session stuck failing, never one that cannot expire.
  */
-export class CorruptSessionRecordError extends Error {
+class CorruptSessionRecordErrorClass extends Error {
   constructor(readonly problem: string) {
     super(`stored session record is corrupt: ${problem}`);
     this.name = 'CorruptSessionRecordError';
   }
 }
+
+// One class each per process, whichever build loads first, so `instanceof` holds across the
+// CommonJS and ESM builds (see `processWide`).
+export const SessionStoreError = processWide('SessionStoreError', SessionStoreErrorClass);
+export type SessionStoreError = SessionStoreErrorClass;
+export const CorruptSessionRecordError = processWide(
+  'CorruptSessionRecordError',
+  CorruptSessionRecordErrorClass,
+);
+export type CorruptSessionRecordError = CorruptSessionRecordErrorClass;

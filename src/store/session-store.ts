@@ -1,4 +1,5 @@
 import { InProcessLocks } from './in-process-locks.js';
+import { processWide } from './process-wide.js';
 import type {
   SessionLockRequest,
   SessionTouch,
@@ -8,8 +9,26 @@ import type {
 } from './session-record.js';
 
 /**
+ * The default locks of each store, kept outside the class: a class with private members cannot
+ * be implemented (`class MyStore implements SessionStore` fails with TS2720), only extended.
+ */
+const defaultLocks = new WeakMap<object, InProcessLocks>();
+
+function locksOf(store: object): InProcessLocks {
+  let locks = defaultLocks.get(store);
+  if (!locks) {
+    locks = new InProcessLocks();
+    defaultLocks.set(store, locks);
+  }
+  return locks;
+}
+
+/**
  * Where sessions live. An abstract class so that it is both the contract and the DI token:
  * `overrideProvider(SessionStore).useValue(new MemorySessionStore())` swaps it in a test.
+ *
+ * Extend it to inherit the default lock methods and `close()`, or implement it
+ * (`class MyStore implements SessionStore`) and write all seven methods.
  *
  * Every method may reject (a network store that is down); the module turns that into a 503 for
  * the request and never lets it crash the process. A store that knows how a failed call ended
@@ -19,9 +38,7 @@ import type {
  * of it that found it there, and on nothing else (a touch, a write of another namespace). A
  * removed namespace keeps its revision. `expectRevisions` and `destroyIfUnchanged` rely on it.
  */
-export abstract class SessionStore {
-  private readonly inProcessLocks = new InProcessLocks();
-
+abstract class SessionStoreContract {
   /**
    * The session, or `null` when there is none, it was destroyed, or it is expired by the
    * expiry kept in its record (`isExpired(metadata, now)`) even if the store still holds it.
@@ -62,18 +79,22 @@ export abstract class SessionStore {
    * shared by several processes (Redis, PostgreSQL) override both lock methods.
    */
   acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
-    return this.inProcessLocks.acquire(id, request);
+    return locksOf(this).acquire(id, request);
   }
 
   /** Release a lock taken with `acquireLock`; a no-op if it expired or is held by another token. */
   releaseLock(id: string, token: string): Promise<void> {
-    this.inProcessLocks.release(id, token);
+    defaultLocks.get(this)?.release(id, token);
     return Promise.resolve();
   }
 
   /** Free what the store owns (timers, connections it opened itself). Called on module destroy. */
   close(): Promise<void> {
-    this.inProcessLocks.clear();
+    defaultLocks.get(this)?.clear();
     return Promise.resolve();
   }
 }
+
+/** One class per process, whichever build (CommonJS or ESM) loads first; see `processWide`. */
+export const SessionStore = processWide('SessionStore', SessionStoreContract);
+export type SessionStore = SessionStoreContract;

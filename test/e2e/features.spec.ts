@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock } from '../../src/testing/test-clock.js';
 
 const SECRET = 'features-secret-features-secret-0000';
 

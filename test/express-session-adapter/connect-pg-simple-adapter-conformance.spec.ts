@@ -1,7 +1,7 @@
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/express-session-store-adapter.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import { describeWithServer } from '../support/servers.js';
 import { testPool, uniqueName } from '../postgres/postgres-test-db.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/express-session-store-adapter.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import { describeWithServer, REDIS_URL } from '../support/servers.js';
 
 // A prefix of its own per run, every key under it deleted afterwards.

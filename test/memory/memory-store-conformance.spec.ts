@@ -1,5 +1,5 @@
 import { MemorySessionStore } from '../../src/stores/memory/memory-session-store.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 
 runSessionStoreConformance({
   name: 'memory',

@@ -7,7 +7,7 @@ import {
   type MemorySessionStoreOptions,
 } from '../../src/stores/memory/memory-session-store.js';
 import type { SessionMetadata } from '../../src/store/session-record.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock } from '../../src/testing/test-clock.js';
 import type { ExpiryWheel } from '../../src/stores/memory/expiry-wheel.js';
 
 /** Ids held by the store's expiry wheel (internal: read for the bound it must keep). */

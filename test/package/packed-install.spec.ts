@@ -1,163 +1,164 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CONSUMER_APPS, writeConsumerApp } from './consumer-apps.js';
 
 const repo = resolve(process.cwd());
-const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-const versionOf = (name: string): string => manifest.devDependencies[name];
+const { name, version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+
+interface Ran {
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string): Promise<Ran> {
+  return new Promise((done, fail) => {
+    execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (!error) return done({ stdout, stderr });
+      const what = `${command} ${args.join(' ')} in ${cwd}`;
+      fail(new Error(`${what}: ${error.message}\n${stdout}\n${stderr}`.slice(0, 20_000)));
+    });
+  });
+}
 
 /**
- * The package as a user gets it: `npm pack`, installed into a scratch app outside the repo,
- * type-checked against the shipped .d.ts, booted, and one request round-trips its session.
+ * The package as users get it: cloned fresh from HEAD (so `prepack` must build it), packed,
+ * and installed from the registry's Nest into two apps outside the repo: a CommonJS Nest 11 app
+ * and an ES module Nest 12 app. Each is type-checked and compiled, booted on Express and on
+ * Fastify, and runs its own Jest tests and the shipped conformance suite under node:test.
+ * Dependencies come through npm's cache (`--prefer-offline`), so a warm CI run downloads nothing.
  */
-describe('the packed package in an app outside the repo', () => {
-  let app: string;
-  let tarball: string;
+describe('the packed package in a Nest 11 CommonJS app and a Nest 12 ESM app', () => {
+  const work = mkdtempSync(join(tmpdir(), 'typed-session-package-'));
+  const tarball = join(work, `${name}-${version}.tgz`);
+  const appDir = (app: string) => join(work, app);
 
-  beforeAll(() => {
-    app = mkdtempSync(join(tmpdir(), 'typed-session-consumer-'));
-    execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'pipe' });
-    const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', app], {
-      cwd: repo,
-      encoding: 'utf8',
-    });
-    tarball = join(app, JSON.parse(packed)[0].filename);
-    writeFileSync(
-      join(app, 'package.json'),
-      JSON.stringify({
-        name: 'consumer',
-        private: true,
-        type: 'module',
-        dependencies: {
-          'nestjs-typed-session': `file:${tarball}`,
-          '@nestjs/common': versionOf('@nestjs/common'),
-          '@nestjs/core': versionOf('@nestjs/core'),
-          '@nestjs/platform-express': versionOf('@nestjs/platform-express'),
-          'class-transformer': versionOf('class-transformer'),
-          'class-validator': versionOf('class-validator'),
-          'reflect-metadata': versionOf('reflect-metadata'),
-          rxjs: versionOf('rxjs'),
-          '@types/node': versionOf('@types/node'),
-        },
+  beforeAll(async () => {
+    const clone = join(work, 'clone');
+    await run('git', ['clone', '--quiet', repo, clone], work);
+    expect(existsSync(join(clone, 'dist'))).toBe(false);
+    // The clone builds with the repo's tools; `npm pack` runs `prepack`, which builds.
+    symlinkSync(join(repo, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], clone);
+    await Promise.all(
+      CONSUMER_APPS.map(async (app) => {
+        mkdirSync(appDir(app.name));
+        writeConsumerApp(app, appDir(app.name), tarball);
+        await run(
+          'npm',
+          ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+          appDir(app.name),
+        );
       }),
     );
-    execFileSync(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
-      {
-        cwd: app,
-        stdio: 'pipe',
-      },
-    );
-  }, 240_000);
+  }, 480_000);
 
-  afterAll(() => {
-    if (app) rmSync(app, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('is installed without its optional peers (pg, ioredis, Fastify, Terminus)', () => {
-    // So the type-check and the boot below prove that neither needs them.
-    for (const optional of ['pg', 'ioredis', '@nestjs/platform-fastify', '@nestjs/terminus']) {
-      expect(existsSync(join(app, 'node_modules', optional))).toBe(false);
+  it('holds both builds, each with its declarations, and no sources or tests', async () => {
+    const { stdout } = await run('tar', ['-tzf', tarball], work);
+    const files = stdout.split('\n');
+    for (const build of ['esm', 'cjs']) {
+      for (const entry of [
+        'index',
+        'stores/redis/index',
+        'stores/postgres/index',
+        'stores/express-session/index',
+        'health/index',
+        'testing/index',
+      ]) {
+        expect(files).toContain(`package/dist/${build}/${entry}.js`);
+        expect(files).toContain(`package/dist/${build}/${entry}.d.ts`);
+      }
     }
+    expect(files).toContain('package/dist/cjs/package.json');
+    expect(files.filter((file) => /^package\/(src|test|bench|sample)\//.test(file))).toEqual([]);
   });
 
-  it('ships ESM with type declarations behind an exports map', () => {
-    const installed = JSON.parse(
-      readFileSync(join(app, 'node_modules/nestjs-typed-session/package.json'), 'utf8'),
-    );
-    expect(installed.exports['.'].types).toBe('./dist/index.d.ts');
-    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
-    expect(listing).toContain('package/dist/index.d.ts');
-    expect(listing).not.toContain('package/src/');
-    expect(listing).not.toContain('package/test/');
-  });
+  describe.each(CONSUMER_APPS)('$name', (app) => {
+    const dir = () => appDir(app.name);
 
-  it('type-checks a TypeScript consumer against the shipped declarations', () => {
-    writeFileSync(
-      join(app, 'consumer.ts'),
-      `import { SessionModule, SessionHandle, MemorySessionStore, RedisSessionStore, PostgresSessionStore, type SessionModuleOptions } from 'nestjs-typed-session';
-export const stores = [RedisSessionStore, PostgresSessionStore];
-const options: SessionModuleOptions = { secret: 'x'.repeat(32), store: new MemorySessionStore() };
-export const mod = SessionModule.forRoot(options);
-export function use(session: SessionHandle): number | undefined { return session.get<number>('n'); }
-`,
-    );
-    writeFileSync(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          strict: true,
-          noEmit: true,
-          experimentalDecorators: true,
-          skipLibCheck: false,
-          types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }),
-    );
-    const tsc = join(repo, 'node_modules/typescript/bin/tsc');
-    let diagnostics = '';
-    try {
-      execFileSync(process.execPath, [tsc, '-p', app], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (error) {
-      diagnostics = String((error as { stdout?: string }).stdout ?? error);
-    }
-    expect(diagnostics).toBe('');
-  }, 60_000);
-
-  it('boots a Nest app that uses the installed package, and a session round-trips', async () => {
-    writeFileSync(
-      join(app, 'main.mjs'),
-      `import 'reflect-metadata';
-import { Controller, Get, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { IsInt } from 'class-validator';
-import { Session, SessionModule, SessionSchema } from 'nestjs-typed-session';
-
-class Counter { n = 0; }
-IsInt()(Counter.prototype, 'n');
-SessionSchema('counter')(Counter);
-
-class CounterController {
-  bump(counter) { counter.n += 1; return { n: counter.n }; }
-  read(counter) { return { n: counter.n }; }
-}
-Session(Counter)(CounterController.prototype, 'bump', 0);
-Post('bump')(CounterController.prototype, 'bump', Object.getOwnPropertyDescriptor(CounterController.prototype, 'bump'));
-Session(Counter)(CounterController.prototype, 'read', 0);
-Get('read')(CounterController.prototype, 'read', Object.getOwnPropertyDescriptor(CounterController.prototype, 'read'));
-Controller()(CounterController);
-
-class AppModule {}
-Module({ imports: [SessionModule.forRoot({ secret: 'consumer-secret-consumer-secret-00' })], controllers: [CounterController] })(AppModule);
-
-const app = await NestFactory.create(AppModule, { logger: false });
-await app.listen(0, '127.0.0.1');
-const url = await app.getUrl();
-const first = await fetch(url + '/bump', { method: 'POST' });
-const cookie = first.headers.get('set-cookie').split(';')[0];
-await fetch(url + '/bump', { method: 'POST', headers: { cookie } });
-const read = await (await fetch(url + '/read', { headers: { cookie } })).json();
-console.log(JSON.stringify(read));
-await app.close();
-`,
-    );
-    const output = await new Promise<string>((done, fail) => {
-      const child = spawn(process.execPath, ['main.mjs'], { cwd: app });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk) => (out += chunk));
-      child.stderr.on('data', (chunk) => (err += chunk));
-      child.on('exit', (code) =>
-        code === 0 ? done(out) : fail(new Error(`exit ${code}: ${err}`)),
+    it('is installed without the optional peers (ioredis, pg, Terminus, the event emitter)', () => {
+      expect(existsSync(join(dir(), 'node_modules/@nestjs/core'))).toBe(true);
+      const nest = JSON.parse(
+        readFileSync(join(dir(), 'node_modules/@nestjs/core/package.json'), 'utf8'),
       );
+      expect(nest.version.split('.')[0]).toBe(app.nest.replace('^', '').split('.')[0]);
+      for (const optional of ['ioredis', 'pg', '@nestjs/terminus', '@nestjs/event-emitter']) {
+        expect(existsSync(join(dir(), 'node_modules', optional))).toBe(false);
+      }
     });
-    expect(JSON.parse(output.trim())).toEqual({ n: 2 });
-  }, 60_000);
+
+    it('type-checks against the shipped declarations and compiles', async () => {
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], dir());
+      const main = readFileSync(join(dir(), 'dist/src/main.js'), 'utf8');
+      expect(main.includes('require(')).toBe(app.format === 'commonjs');
+    }, 120_000);
+
+    it.each(['express', 'fastify'])(
+      'boots on %s and round-trips a session over HTTP',
+      async (platform) => {
+        const { stdout } = await run(process.execPath, ['dist/src/main.js', platform], dir());
+        expect(JSON.parse(stdout.trim())).toEqual({
+          platform,
+          read: { n: 2 },
+          stores: ['function', 'function'],
+        });
+      },
+      60_000,
+    );
+
+    it('passes its own Jest tests: the store overridden, the testing helpers, conformance', async () => {
+      const jest = ['node_modules/jest/bin/jest.js', '--ci', '--json', '--outputFile=jest.json'];
+      const flags = app.format === 'module' ? ['--experimental-vm-modules'] : [];
+      await run(process.execPath, [...flags, ...jest], dir());
+      const results = JSON.parse(readFileSync(join(dir(), 'jest.json'), 'utf8'));
+      const titles = results.testResults.flatMap((file: { assertionResults: object[] }) =>
+        file.assertionResults.map((test) => (test as { fullName: string }).fullName),
+      );
+      expect(titles).toContain(
+        'the app on fastify with its store overridden round-trips a session through the overriding store',
+      );
+      expect(titles).toContain(
+        'the app on express on a movable clock expires an idle session when the clock passes its idle timeout',
+      );
+      expect(results.numFailedTests).toBe(0);
+      expect(results.numPassedTests).toBe(results.numTotalTests);
+      expect(results.numTotalTests).toBeGreaterThan(30);
+    }, 180_000);
+
+    it('runs the shipped conformance suite under node:test', async () => {
+      const file = `conformance.node.${app.format === 'commonjs' ? 'cjs' : 'mjs'}`;
+      const { stdout } = await run(
+        process.execPath,
+        ['--test', '--test-reporter=tap', file],
+        dir(),
+      );
+      expect(stdout).toMatch(/^# fail 0$/m);
+      expect(Number(/^# pass (\d+)$/m.exec(stdout)?.[1])).toBeGreaterThan(25);
+    }, 120_000);
+  });
+
+  it('shares SessionStore between its CommonJS and ESM builds, and refuses a second core', async () => {
+    const script = `import 'reflect-metadata';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const core = await import('nestjs-typed-session');
+const redisFromCommonJs = require('nestjs-typed-session/redis');
+const store = Object.create(redisFromCommonJs.RedisSessionStore.prototype);
+let second = 'loaded';
+try { require('nestjs-typed-session'); } catch (error) { second = error.message; }
+console.log(JSON.stringify({ instance: store instanceof core.SessionStore, second }));
+`;
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      appDir('nest12-esm'),
+    );
+    const result = JSON.parse(stdout.trim());
+    expect(result.instance).toBe(true);
+    expect(result.second).toMatch(/loaded as ES module and now as CommonJS/);
+  });
 });

@@ -1,5 +1,5 @@
 import { PostgresSessionStore } from '../../src/stores/postgres/postgres-session-store.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import { DATABASE_URL, describeWithServer } from '../support/servers.js';
 import { dropTables, testPool, uniqueName } from './postgres-test-db.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe } from '@jest/globals';
 import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import {
   describeWithRedisBinaries,
   startRedisCluster,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
-import { runSessionStoreConformance } from '../conformance/session-store-conformance.js';
+import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import { describeWithServer, REDIS_URL } from '../support/servers.js';
 import { deleteKeys } from './support/redis-keys.js';
 

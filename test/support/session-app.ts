@@ -2,7 +2,7 @@ import { SessionModule, SessionStore, type SessionModuleOptions } from '../../sr
 import { FixtureController, VisitCountingGuard } from './fixtures.js';
 import { startApp, type Platform, type RunningApp } from './platforms.js';
 import { ProbeStore } from './probe-store.js';
-import { TestClock } from './test-clock.js';
+import { TestClock } from '../../src/testing/test-clock.js';
 
 export const SECRET = 'a-test-secret-that-is-long-enough-0001';
 

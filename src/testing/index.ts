@@ -1,0 +1,14 @@
+// `nestjs-typed-session/testing`: the store conformance suite (for store authors) and helpers for
+// testing an app that uses sessions. Nothing here is loaded by the other entries.
+export {
+  runSessionStoreConformance,
+  type SessionStoreConformanceOptions,
+} from './session-store-conformance.js';
+export type { JestLikeRunner, NodeTestLikeRunner, TestRunner } from './test-runner.js';
+export {
+  createSessionCookie,
+  readSession,
+  type SessionAppRef,
+  type SessionTestData,
+} from './session-cookies.js';
+export { TestClock } from './test-clock.js';
