@@ -1,11 +1,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import {
-  MemorySessionStore,
-  PostgresSessionStore,
-  RedisSessionStore,
-  type SessionStore,
-} from '../../src/index.js';
+import { MemorySessionStore, type SessionStore } from '../../src/index.js';
+import { PostgresSessionStore } from '../../src/stores/postgres/index.js';
+import { RedisSessionStore } from '../../src/stores/redis/index.js';
 import { deleteKeys } from '../redis/support/redis-keys.js';
 import { DATABASE_URL, REDIS_URL } from './servers.js';
 
