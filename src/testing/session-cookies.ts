@@ -26,7 +26,10 @@ export type SessionTestData = Record<string, JsonValue | object>;
  * stored as their JSON, with the schema's version when it is not 1. Timestamps come from the
  * app's `clock` option.
  */
-export async function createSessionCookie(app: SessionAppRef, data: SessionTestData): Promise<string> {
+export async function createSessionCookie(
+  app: SessionAppRef,
+  data: SessionTestData,
+): Promise<string> {
   const { store, options } = sessionParts(app);
   const set: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -37,8 +40,14 @@ export async function createSessionCookie(app: SessionAppRef, data: SessionTestD
     if (version !== 1) set[versionKey(key)] = String(version);
   }
   const id = newSessionId();
-  const result = await store.set(id, { mode: 'create', metadata: newMetadata(options), set, remove: [] });
-  if (result.status !== 'ok') throw new Error(`createSessionCookie: the store answered ${result.status}`);
+  const result = await store.set(id, {
+    mode: 'create',
+    metadata: newMetadata(options),
+    set,
+    remove: [],
+  });
+  if (result.status !== 'ok')
+    throw new Error(`createSessionCookie: the store answered ${result.status}`);
   return `${options.cookie.name}=${new CookieSigner(options.secrets).sign(id)}`;
 }
 
@@ -66,7 +75,10 @@ export async function readSession(
   return data;
 }
 
-function sessionParts(app: SessionAppRef): { store: SessionStore; options: ResolvedSessionOptions } {
+function sessionParts(app: SessionAppRef): {
+  store: SessionStore;
+  options: ResolvedSessionOptions;
+} {
   let options: ResolvedSessionOptions;
   try {
     options = app.get(RESOLVED_SESSION_OPTIONS, { strict: false }) as ResolvedSessionOptions;

@@ -301,7 +301,10 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
           update(id, { set: { b: String(i + 1) } }),
         ]);
         const results = await Promise.all(pairs.flat());
-        assert.equal(results.every((result) => result.status === 'ok'), true);
+        assert.equal(
+          results.every((result) => result.status === 'ok'),
+          true,
+        );
         const stored = await store.get(id);
         assertJsonEqual(stored?.revisions, { a: 101, b: 101 });
         assert.ok(Number(stored?.data.a) > 0);
