@@ -47,7 +47,7 @@ export function resolveTestRunner(runner?: TestRunner): ResolvedTestRunner {
     const jest = chosen as JestLikeRunner;
     return {
       describe: (name, body) => jest.describe(name, body),
-      it: (name, body, timeoutMs) => jest.it(name, body, timeoutMs),
+      it: (name, body, timeoutMs) => jest.it(name, keepingProcessAlive(body), timeoutMs),
       beforeAll: (hook) => jest.beforeAll(hook),
       afterAll: (hook) => jest.afterAll(hook),
       beforeEach: (hook) => jest.beforeEach(hook),
@@ -57,11 +57,29 @@ export function resolveTestRunner(runner?: TestRunner): ResolvedTestRunner {
     const node = chosen as NodeTestLikeRunner;
     return {
       describe: (name, body) => node.describe(name, body),
-      it: (name, body, timeoutMs) => node.it(name, { timeout: timeoutMs }, body),
+      it: (name, body, timeoutMs) =>
+        node.it(name, { timeout: timeoutMs }, keepingProcessAlive(body)),
       beforeAll: (hook) => node.before(hook),
       afterAll: (hook) => node.after(hook),
       beforeEach: (hook) => node.beforeEach(hook),
     };
   }
   throw new Error('The test runner has neither beforeAll (Jest, Vitest) nor before (node:test)');
+}
+
+/**
+ * Stores `unref` their timers (a lock wait, a sweep) so that they never hold a process open. A
+ * test that awaits one must hold the process itself, or `node --test` finds an empty event loop
+ * and cancels the test ("Promise resolution is still pending but the event loop has already
+ * resolved").
+ */
+function keepingProcessAlive(body: AsyncBody): AsyncBody {
+  return async () => {
+    const alive = setInterval(() => undefined, 60_000);
+    try {
+      return await body();
+    } finally {
+      clearInterval(alive);
+    }
+  };
 }

@@ -70,6 +70,8 @@ describe('package.json and the README against the build', () => {
     consumer = mkdtempSync(join(tmpdir(), 'typed-session-manifest-'));
     mkdirSync(join(consumer, 'node_modules'));
     symlinkSync(repo, join(consumer, 'node_modules', manifest.name), 'dir');
+    const reflect = join(repo, 'node_modules/reflect-metadata');
+    symlinkSync(reflect, join(consumer, 'node_modules/reflect-metadata'), 'dir');
   }, 120_000);
 
   it('maps every entry, for import and for require, to code and types that exist', () => {
@@ -159,10 +161,17 @@ const imports = ${JSON.stringify(imports)};
 
     // And the types, under both module systems: a .cts file resolves through `require`, an
     // .mts file through `import`.
-    const lines = imports.map(({ specifier, values, types }) => {
-      const names = [...values, ...types.map((name) => `type ${name}`)].join(', ');
-      return `import { ${names} } from '${specifier}';`;
-    });
+    // One import per specifier: several README blocks import the same names.
+    const bySpecifier = new Map<string, Set<string>>();
+    for (const { specifier, values, types } of imports) {
+      const names = bySpecifier.get(specifier) ?? new Set<string>();
+      for (const name of values) names.add(name);
+      for (const name of types) if (!names.has(name)) names.add(`type ${name}`);
+      bySpecifier.set(specifier, names);
+    }
+    const lines = [...bySpecifier].map(
+      ([specifier, names]) => `import { ${[...names].join(', ')} } from '${specifier}';`,
+    );
     writeFileSync(join(consumer, 'readme.cts'), `${lines.join('\n')}\nexport {};\n`);
     writeFileSync(join(consumer, 'readme.mts'), `${lines.join('\n')}\nexport {};\n`);
     writeFileSync(
