@@ -1,0 +1,50 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createSessionCookie, readSession } from '../../src/testing/index.js';
+import { Browser, sessionCookieLine } from '../support/http-client.js';
+import { PLATFORMS } from '../support/platforms.js';
+import { startSessionApp, type SessionApp } from '../support/session-app.js';
+
+const cart = { items: [{ sku: 'apple', quantity: 2 }] };
+
+describe.each(PLATFORMS)('nestjs-typed-session/testing helpers on %s', (platform) => {
+  let running: SessionApp;
+  let browser: Browser;
+
+  beforeEach(async () => {
+    running = await startSessionApp(platform, { idleTimeout: 60_000 });
+    browser = new Browser(running.url);
+  });
+  afterEach(() => running.close());
+
+  it('createSessionCookie stores a session a request then sees', async () => {
+    const cookie = await createSessionCookie(running.app, { cart });
+    expect(cookie).toMatch(/^sid=[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$/);
+    const reply = await browser.get('/cart', { cookie: cookie.slice('sid='.length) });
+    expect(reply.body.items).toEqual(cart.items);
+    expect(sessionCookieLine(reply)).toBeUndefined(); // an existing session: no new cookie
+  });
+
+  it('readSession reads back what requests wrote, from a Set-Cookie line or a Cookie header', async () => {
+    const reply = await browser.post('/cart', { sku: 'pear', quantity: 1 });
+    const setCookie = sessionCookieLine(reply)!;
+    const stored = await readSession(running.app, [setCookie]);
+    expect(stored).toEqual({
+      cart: { items: [{ sku: 'pear', quantity: 1 }], updatedAt: '2026-01-02T03:04:05.000Z' },
+    });
+    expect(await readSession(running.app, `other=1; sid=${browser.cookie}`)).toEqual(stored);
+  });
+
+  it('readSession answers null for no cookie, a forged one, and an expired session', async () => {
+    const cookie = await createSessionCookie(running.app, { cart });
+    expect(await readSession(running.app, undefined)).toBeNull();
+    expect(await readSession(running.app, `${cookie.slice(0, -1)}x`)).toBeNull();
+    running.clock.advance(60_000);
+    expect(await readSession(running.app, cookie)).toBeNull();
+  });
+
+  it('createSessionCookie refuses a value that is not JSON', async () => {
+    await expect(createSessionCookie(running.app, { bad: undefined as never })).rejects.toThrow(
+      '"bad" is not JSON',
+    );
+  });
+});
