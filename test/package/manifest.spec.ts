@@ -118,7 +118,9 @@ describe('package.json and the README against the build', () => {
     const imported = new Set<string>();
     for (const file of filesUnder(join(repo, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const [, specifier] of text.matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)) {
+      const statements = /^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^'.][^']*)'/gm;
+      const dynamic = /\bimport\(\s*'([^'.][^']*)'\s*\)/g;
+      for (const [, specifier] of [...text.matchAll(statements), ...text.matchAll(dynamic)]) {
         if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
         imported.add(packageOf(specifier));
       }
