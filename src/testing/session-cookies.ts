@@ -1,8 +1,8 @@
 import { CookieSigner } from '../cookie/cookie-signer.js';
 import { readCookie } from '../cookie/session-cookie.js';
 import { newSessionId } from '../cookie/session-id.js';
-import { RESOLVED_SESSION_OPTIONS } from '../module/session.constants.js';
-import type { ResolvedSessionOptions } from '../module/session-options.js';
+import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
+import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { schemaForKey, versionKey } from '../schema/session-schema.decorator.js';
 import type { JsonValue } from '../store/json-value.js';
 import { isExpired, type SessionMetadata } from '../store/session-record.js';
