@@ -353,10 +353,10 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         const id = newId();
         await create(id, { a: '1' });
         await update(id, { set: { a: '2', b: '1' }, remove: ['never-there'] });
-        expect((await store.get(id))?.revisions).toEqual({ a: 2, b: 1 });
+        assertJsonEqual((await store.get(id))?.revisions, { a: 2, b: 1 });
         await update(id, { remove: ['b'] });
         await update(id, { remove: ['b'] }); // already gone: no change, no new revision
-        expect((await store.get(id))?.revisions).toEqual({ a: 2, b: 2 });
+        assertJsonEqual((await store.get(id))?.revisions, { a: 2, b: 2 });
       });
 
       it('refuse a commit whose expected revisions moved, write nothing, and name them', async () => {
@@ -428,18 +428,18 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await update(id, { set: { a: '2' } });
         await update(id, { remove: ['b'] }); // a removed namespace keeps its revision
         const revisions = await snapshot(id);
-        expect(revisions).toEqual({ a: 2, b: 2 });
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('destroyed');
-        expect(await store.get(id)).toBeNull();
-        expect(await update(id, { set: { a: '3' } })).toEqual({ status: 'missing' });
-        expect(await store.get(id)).toBeNull();
+        assertJsonEqual(revisions, { a: 2, b: 2 });
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'destroyed');
+        assert.equal(await store.get(id), null);
+        assertJsonEqual(await update(id, { set: { a: '3' } }), { status: 'missing' });
+        assert.equal(await store.get(id), null);
       });
 
       it('destroys a session without namespaces given an empty snapshot', async () => {
         const id = newId();
         await create(id, {});
-        expect(await store.destroyIfUnchanged(id, {})).toBe('destroyed');
-        expect(await store.get(id)).toBeNull();
+        assert.equal(await store.destroyIfUnchanged(id, {}), 'destroyed');
+        assert.equal(await store.get(id), null);
       });
 
       it("answers 'changed' and removes nothing when a namespace's revision moved", async () => {
@@ -448,8 +448,8 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         const revisions = await snapshot(id);
         await update(id, { set: { b: '2' } }); // a write acknowledged meanwhile
         const before = await store.get(id);
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
-        expect(await store.get(id)).toEqual(before);
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'changed');
+        assertJsonEqual(await store.get(id), before);
       });
 
       it("answers 'changed' when a namespace was added since the snapshot", async () => {
@@ -457,8 +457,8 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await create(id, { a: '1' });
         const revisions = await snapshot(id);
         await update(id, { set: { cartnote: '"x"' } });
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
-        expect(await dataOf(id)).toEqual({ a: '1', cartnote: '"x"' });
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'changed');
+        assertJsonEqual(await dataOf(id), { a: '1', cartnote: '"x"' });
       });
 
       it("answers 'changed' when a namespace was removed since the snapshot", async () => {
@@ -466,18 +466,18 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await create(id, { a: '1', b: '1' });
         const revisions = await snapshot(id);
         await update(id, { remove: ['b'] });
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
-        expect(await dataOf(id)).toEqual({ a: '1' });
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'changed');
+        assertJsonEqual(await dataOf(id), { a: '1' });
       });
 
       it("answers 'changed' for a snapshot with a namespace more or less than the store", async () => {
         const id = newId();
         await create(id, { a: '1', b: '1' });
-        expect(await store.destroyIfUnchanged(id, { a: 1 })).toBe('changed');
-        expect(await store.destroyIfUnchanged(id, { a: 1, b: 1, c: 0 })).toBe('changed');
-        expect(await store.destroyIfUnchanged(id, { a: 1, b: 2 })).toBe('changed');
-        expect(await store.destroyIfUnchanged(id, {})).toBe('changed');
-        expect(await dataOf(id)).toEqual({ a: '1', b: '1' });
+        assert.equal(await store.destroyIfUnchanged(id, { a: 1 }), 'changed');
+        assert.equal(await store.destroyIfUnchanged(id, { a: 1, b: 1, c: 0 }), 'changed');
+        assert.equal(await store.destroyIfUnchanged(id, { a: 1, b: 2 }), 'changed');
+        assert.equal(await store.destroyIfUnchanged(id, {}), 'changed');
+        assertJsonEqual(await dataOf(id), { a: '1', b: '1' });
       });
 
       it("answers 'missing' for a destroyed, an expired and a never-stored id", async () => {
@@ -485,15 +485,15 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await create(destroyed, { a: '1' });
         const revisions = await snapshot(destroyed);
         await store.destroy(destroyed);
-        expect(await store.destroyIfUnchanged(destroyed, revisions)).toBe('missing');
+        assert.equal(await store.destroyIfUnchanged(destroyed, revisions), 'missing');
 
         await create(expired, { a: '1' }, metadata({ idleExpiresAt: clock.now() + 1_000 }));
         const expiredRevisions = await snapshot(expired);
         clock.advance(1_000);
-        expect(await store.destroyIfUnchanged(expired, expiredRevisions)).toBe('missing');
+        assert.equal(await store.destroyIfUnchanged(expired, expiredRevisions), 'missing');
 
-        expect(await store.destroyIfUnchanged(never, {})).toBe('missing');
-        expect(await store.destroyIfUnchanged(never, { a: 1 })).toBe('missing');
+        assert.equal(await store.destroyIfUnchanged(never, {}), 'missing');
+        assert.equal(await store.destroyIfUnchanged(never, { a: 1 }), 'missing');
       });
 
       it('does not count a touch as a change', async () => {
@@ -501,8 +501,8 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await create(id, { a: '1' });
         const revisions = await snapshot(id);
         await store.touch(id, { lastSeenAt: clock.now() + 10, idleExpiresAt: clock.now() + DAY });
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('destroyed');
-        expect(await store.get(id)).toBeNull();
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'destroyed');
+        assert.equal(await store.get(id), null);
       });
 
       it("leaves the record intact, readable and writable after 'changed'", async () => {
@@ -510,14 +510,14 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await create(id, { a: '1', b: '"keep"' });
         const revisions = await snapshot(id);
         await update(id, { set: { a: '2' } });
-        expect(await store.destroyIfUnchanged(id, revisions)).toBe('changed');
+        assert.equal(await store.destroyIfUnchanged(id, revisions), 'changed');
         const stored = await store.get(id);
-        expect(stored?.data).toEqual({ a: '2', b: '"keep"' });
-        expect(stored?.revisions).toEqual({ a: 2, b: 1 });
-        expect(await update(id, { set: { b: '"more"' }, expectRevisions: { b: 1 } })).toEqual({
+        assertJsonEqual(stored?.data, { a: '2', b: '"keep"' });
+        assertJsonEqual(stored?.revisions, { a: 2, b: 1 });
+        assertJsonEqual(await update(id, { set: { b: '"more"' }, expectRevisions: { b: 1 } }), {
           status: 'ok',
         });
-        expect(await store.destroyIfUnchanged(id, { a: 2, b: 2 })).toBe('destroyed');
+        assert.equal(await store.destroyIfUnchanged(id, { a: 2, b: 2 }), 'destroyed');
       });
 
       it('lets exactly one of two racing compare-and-deletes of one snapshot win', async () => {
@@ -528,7 +528,7 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
           store.destroyIfUnchanged(id, revisions),
           store.destroyIfUnchanged(id, revisions),
         ]);
-        expect([...answers].sort()).toEqual(['destroyed', 'missing']);
+        assertJsonEqual([...answers].sort(), ['destroyed', 'missing']);
       });
     });
 

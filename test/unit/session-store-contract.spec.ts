@@ -22,6 +22,9 @@ class ImplementedStore implements SessionStoreType {
   destroy() {
     return Promise.resolve();
   }
+  destroyIfUnchanged() {
+    return Promise.resolve('missing' as const);
+  }
   touch() {
     return Promise.resolve();
   }

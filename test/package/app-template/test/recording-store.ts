@@ -23,6 +23,10 @@ export class RecordingStore implements SessionStore {
     this.calls.push('destroy');
     return this.inner.destroy(id);
   }
+  destroyIfUnchanged(id: string, revisions: Record<string, number>) {
+    this.calls.push('destroyIfUnchanged');
+    return this.inner.destroyIfUnchanged(id, revisions);
+  }
   touch(id: string, touch: SessionTouch) {
     this.calls.push('touch');
     return this.inner.touch(id, touch);
