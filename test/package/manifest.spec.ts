@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 
 const repo = resolve(process.cwd());
 const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-const ENTRIES = ['.', './redis', './postgres', './express-session', './testing'];
+const ENTRIES = ['.', './redis', './postgres', './express-session', './health', './testing'];
 
 function run(command: string, args: string[], cwd = repo): Promise<string> {
   return new Promise((done, fail) => {
