@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { Type, plainToInstance } from 'class-transformer';
 import { IsArray, IsInt, IsString, Max, Min, ValidateNested, validate } from 'class-validator';
-import { SessionSchema } from '../dist/index.js';
+import { SessionSchema } from '../dist/esm/index.js';
 import { SchemaCodec } from '../dist/schema/schema-codec.js';
 import { runnerFor } from '../dist/schema/schema-runner.js';
 import { schemaOf } from '../dist/schema/session-schema.decorator.js';

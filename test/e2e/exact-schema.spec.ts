@@ -22,7 +22,7 @@ import { Browser } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { ProbeStore } from '../support/probe-store.js';
 import { SECRET } from '../support/session-app.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock } from '../../src/testing/test-clock.js';
 
 /** A schema that opts into dropping undeclared properties instead of refusing them. */
 @SessionSchema({ key: 'lenient', unknownProperties: 'strip' })
