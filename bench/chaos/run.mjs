@@ -171,9 +171,9 @@ async function runScenario(scenario) {
     const trafficMs = performance.now() - t0;
     const journal = await verifyJournals(app.url, lineages);
     const after = await app.stats();
-    const failuresAfterFault = stats.failureTimes.filter((t) => t >= faultEnd);
-    const recoveryMs =
-      failuresAfterFault.length === 0 ? 0 : Math.max(...failuresAfterFault) - faultEnd;
+    // Recovered: the last failed answer, or answer slower than 1 s, after the fault ended.
+    const afterFault = [...stats.failureTimes, ...stats.slowTimes].filter((t) => t >= faultEnd);
+    const recoveryMs = afterFault.length === 0 ? 0 : Math.max(...afterFault) - faultEnd;
     const result = {
       scenario: scenario.name,
       description: scenario.description,

@@ -17,6 +17,8 @@ import http from 'node:http';
 const REQUEST_TIMEOUT_MS = 20_000;
 /** A client logs out once its cart holds this many acknowledged items (bounded session size). */
 const CART_LIMIT = 25;
+/** An answer slower than this counts as "not recovered yet" (a hung store answers no errors). */
+export const SLOW_ANSWER_MS = 1_000;
 
 /** One HTTP request; resolves to { status, body, setCookie, ms } or { status: 0, error, ms }. */
 export function request(agent, url, method, path, { cookie, body } = {}) {
@@ -79,6 +81,8 @@ export class TrafficStats {
   latencies = [];
   /** performance.now() at which each failed answer (5xx, no answer) arrived. */
   failureTimes = [];
+  /** performance.now() at which each answer slower than SLOW_ANSWER_MS arrived. */
+  slowTimes = [];
 
   record(op, reply) {
     this.requests++;
@@ -86,6 +90,7 @@ export class TrafficStats {
     this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
     if (reply.status === 0) this.clientErrors++;
     if (reply.status === 0 || reply.status >= 500) this.failureTimes.push(performance.now());
+    if (reply.ms > SLOW_ANSWER_MS) this.slowTimes.push(performance.now());
     if (reply.ms > this.maxLatencyMs) this.maxLatencyMs = reply.ms;
     if (this.latencies.length < 2_000_000) this.latencies.push(reply.ms);
   }
