@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { snapshotLibrary, startApp, startPrivateRedis } from './chaos/processes.mjs';
-import { runTraffic, verifyJournals, TrafficStats } from './chaos/traffic.mjs';
+import { mergeJournalChecks, runTraffic, verifyJournals, TrafficStats } from './chaos/traffic.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -94,9 +94,12 @@ async function soak(storeName) {
     }
     const final = await app.stats();
     stop.abort();
-    const { lineages } = await traffic;
+    const { lineages, checkedBeforeLogout } = await traffic;
     const seconds = (performance.now() - t0) / 1000;
-    const journal = await verifyJournals(app.url, lineages);
+    const journal = mergeJournalChecks(
+      await verifyJournals(app.url, lineages),
+      checkedBeforeLogout,
+    );
     const afterWarmup = samples.filter((s) => s.atS >= WARMUP_S);
     const perMinute = (key) =>
       +slope(afterWarmup.map((s) => ({ x: s.atS / 60, y: s[key] }))).toFixed(2);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { snapshotLibrary, startApp, startPrivateRedis } from './processes.mjs';
-import { runTraffic, verifyJournals, TrafficStats } from './traffic.mjs';
+import { mergeJournalChecks, runTraffic, verifyJournals, TrafficStats } from './traffic.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -167,9 +167,12 @@ async function runScenario(scenario) {
     const remaining = DURATION_S * 1000 - (faultEnd - t0);
     await delay(Math.max(remaining, 2_000));
     stopTraffic.abort();
-    const { lineages } = await traffic;
+    const { lineages, checkedBeforeLogout } = await traffic;
     const trafficMs = performance.now() - t0;
-    const journal = await verifyJournals(app.url, lineages);
+    const journal = mergeJournalChecks(
+      await verifyJournals(app.url, lineages),
+      checkedBeforeLogout,
+    );
     const after = await app.stats();
     // Recovered: the last failed answer, or answer slower than 1 s, after the fault ended.
     const afterFault = [...stats.failureTimes, ...stats.slowTimes].filter((t) => t >= faultEnd);

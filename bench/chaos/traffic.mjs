@@ -109,6 +109,25 @@ export class TrafficStats {
   }
 }
 
+/** Acknowledged cart items checked while the traffic runs (before each logout). */
+export class JournalCheck {
+  lineagesChecked = 0;
+  acknowledgedItems = 0;
+  lostItems = 0;
+  examples = [];
+
+  check(lineage, items) {
+    const present = new Set(items);
+    this.lineagesChecked++;
+    this.acknowledgedItems += lineage.acknowledgedItems.size;
+    for (const sku of lineage.acknowledgedItems) {
+      if (present.has(sku)) continue;
+      this.lostItems++;
+      if (this.examples.length < 5) this.examples.push(`cart item ${sku} lost`);
+    }
+  }
+}
+
 class Lineage {
   cookie = undefined;
   acknowledgedItems = new Set();
@@ -124,11 +143,12 @@ class Lineage {
 export async function runTraffic({ url, connections, signal, stats = new TrafficStats() }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const lineages = [];
+  const journal = new JournalCheck();
   const clients = [];
   for (let c = 0; c < connections; c++) clients.push(runClient(c));
   await Promise.all(clients);
   agent.destroy();
-  return { stats, lineages };
+  return { stats, lineages, checkedBeforeLogout: journal };
 
   async function runClient(clientIndex) {
     let lineage = new Lineage();
@@ -151,7 +171,11 @@ export async function runTraffic({ url, connections, signal, stats = new Traffic
     };
     while (!signal.aborted) {
       const roll = next();
-      if (lineage.acknowledgedItems.size >= CART_LIMIT || (roll < 0.05 && lineage.cookie)) {
+      if (lineage.acknowledgedItems.size >= CART_LIMIT || (roll < 0.02 && lineage.cookie)) {
+        // Before its session is destroyed on purpose, check what it was told was saved (the
+        // check at the end only sees the sessions still open then).
+        const cart = await send('cart-read', 'GET', '/cart');
+        if (ok(cart.status)) journal.check(lineage, cart.body?.items ?? []);
         const before = lineage.cookie;
         const reply = await send('logout', 'POST', '/logout');
         lineage.state = ok(reply.status) ? 'logged-out' : 'uncertain';
@@ -258,4 +282,21 @@ export async function verifyJournals(url, lineages, { retryMs = 15_000 } = {}) {
   agent.destroy();
   result.acknowledgedWritesLost = result.lostItems + result.lostLogins + result.resurrectedSessions;
   return result;
+}
+
+/**
+ * The end-of-run check plus the checks made before each logout: acknowledged cart items counted
+ * (and lost) in both, so that `acknowledgedWritesLost` covers every session, not just the last.
+ */
+export function mergeJournalChecks(atEnd, beforeLogout) {
+  const merged = {
+    ...atEnd,
+    acknowledgedItems: atEnd.acknowledgedItems + beforeLogout.acknowledgedItems,
+    lostItems: atEnd.lostItems + beforeLogout.lostItems,
+    checkedBeforeLogout: beforeLogout.lineagesChecked,
+    lostBeforeLogout: beforeLogout.lostItems,
+    examples: [...beforeLogout.examples, ...atEnd.examples].slice(0, 5),
+  };
+  merged.acknowledgedWritesLost = merged.lostItems + merged.lostLogins + merged.resurrectedSessions;
+  return merged;
 }
