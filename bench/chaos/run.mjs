@@ -174,9 +174,7 @@ async function runScenario(scenario) {
       checkedBeforeLogout,
     );
     const after = await app.stats();
-    // Recovered: the last failed answer, or answer slower than 1 s, after the fault ended.
-    const afterFault = [...stats.failureTimes, ...stats.slowTimes].filter((t) => t >= faultEnd);
-    const recoveryMs = afterFault.length === 0 ? 0 : Math.max(...afterFault) - faultEnd;
+    const recoveryMs = stats.recoveryMs(faultStart, faultEnd);
     const result = {
       scenario: scenario.name,
       description: scenario.description,

@@ -17,8 +17,6 @@ import http from 'node:http';
 const REQUEST_TIMEOUT_MS = 20_000;
 /** A client logs out once its cart holds this many acknowledged items (bounded session size). */
 const CART_LIMIT = 25;
-/** An answer slower than this counts as "not recovered yet" (a hung store answers no errors). */
-export const SLOW_ANSWER_MS = 1_000;
 
 /** One HTTP request; resolves to { status, body, setCookie, ms } or { status: 0, error, ms }. */
 export function request(agent, url, method, path, { cookie, body } = {}) {
@@ -81,8 +79,9 @@ export class TrafficStats {
   latencies = [];
   /** performance.now() at which each failed answer (5xx, no answer) arrived. */
   failureTimes = [];
-  /** performance.now() at which each answer slower than SLOW_ANSWER_MS arrived. */
-  slowTimes = [];
+  /** Per second of the run (by arrival): [answers, failed answers, latencies]. */
+  seconds = new Map();
+  startedAt = performance.now();
 
   record(op, reply) {
     this.requests++;
@@ -90,7 +89,11 @@ export class TrafficStats {
     this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
     if (reply.status === 0) this.clientErrors++;
     if (reply.status === 0 || reply.status >= 500) this.failureTimes.push(performance.now());
-    if (reply.ms > SLOW_ANSWER_MS) this.slowTimes.push(performance.now());
+    const second = Math.floor((performance.now() - this.startedAt) / 1000);
+    let bucket = this.seconds.get(second);
+    if (!bucket) this.seconds.set(second, (bucket = { failed: 0, latencies: [] }));
+    bucket.latencies.push(reply.ms);
+    if (reply.status === 0 || reply.status >= 500) bucket.failed++;
     if (reply.ms > this.maxLatencyMs) this.maxLatencyMs = reply.ms;
     if (this.latencies.length < 2_000_000) this.latencies.push(reply.ms);
   }
@@ -100,6 +103,34 @@ export class TrafficStats {
     let count = 0;
     for (const [status, n] of Object.entries(this.byStatus)) if (!/^2/.test(status)) count += n;
     return count;
+  }
+
+  /**
+   * Milliseconds from `faultEnd` (a performance.now() instant) to the end of the last second
+   * that was still disturbed: a failed answer in it, or a median latency above three times (and
+   * 100 ms above) the median of the seconds before `faultStart`. Single slow answers do not count:
+   * on a loaded machine they come and go without any fault (a hung store answers no errors, so
+   * latency is what shows it).
+   */
+  recoveryMs(faultStart, faultEnd) {
+    const median = (values) => {
+      const sorted = Float64Array.from(values).sort();
+      return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+    };
+    const firstFaultSecond = Math.floor((faultStart - this.startedAt) / 1000);
+    const before = [];
+    for (const [second, bucket] of this.seconds)
+      if (second > 0 && second < firstFaultSecond) before.push(median(bucket.latencies));
+    const normal = median(before);
+    const limit = Math.max(normal * 3, normal + 100);
+    const endSecond = (faultEnd - this.startedAt) / 1000;
+    let lastDisturbed = -Infinity;
+    for (const [second, bucket] of this.seconds) {
+      if (second + 1 <= endSecond) continue;
+      if (bucket.failed > 0 || median(bucket.latencies) > limit)
+        lastDisturbed = Math.max(lastDisturbed, second + 1);
+    }
+    return lastDisturbed === -Infinity ? 0 : Math.max(0, (lastDisturbed - endSecond) * 1000);
   }
 
   percentile(p) {
