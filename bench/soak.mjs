@@ -77,6 +77,8 @@ async function soak(storeName) {
     const samples = [];
     let requestsAtLastSample = 0;
     let eldReset = false;
+    let afterWarmupCpu;
+    let afterWarmupRequests = 0;
     for (let t = SAMPLE_EVERY_S; t <= SECONDS; t += SAMPLE_EVERY_S) {
       await delay(Math.max(0, t * 1000 - (performance.now() - t0)));
       const s = await app.stats();
@@ -90,9 +92,12 @@ async function soak(storeName) {
       if (!eldReset && t >= WARMUP_S) {
         await app.resetEventLoopDelay();
         eldReset = true;
+        afterWarmupCpu = s.cpuMicros;
+        afterWarmupRequests = stats.requests;
       }
     }
     const final = await app.stats();
+    const cpuAfterWarmup = afterWarmupCpu ?? 0;
     stop.abort();
     const { lineages, checkedBeforeLogout } = await traffic;
     const seconds = (performance.now() - t0) / 1000;
@@ -114,6 +119,11 @@ async function soak(storeName) {
       byStatus: stats.byStatus,
       p99LatencyMs: +stats.percentile(99).toFixed(1),
       maxLatencyMs: Math.round(stats.maxLatencyMs),
+      // The app's own CPU time per request after warm-up: less disturbed by other load on the
+      // machine than requests per second are.
+      appCpuMicrosPerRequest: Math.round(
+        (final.cpuMicros - cpuAfterWarmup) / Math.max(1, stats.requests - afterWarmupRequests),
+      ),
       eventLoopDelayP99Ms: +final.eldP99Ms.toFixed(1),
       eventLoopDelayMaxMs: +final.eldMaxMs.toFixed(1),
       warmupSeconds: WARMUP_S,
@@ -156,8 +166,8 @@ function markdown(report) {
       `${report.cpus} CPUs, load average ${report.loadBefore.join(' / ')} before, ${report.loadAfter.join(' / ')} after. ` +
       `Command: \`npm run soak -- ${args.seconds ? `--seconds ${SECONDS}` : `--minutes ${SECONDS / 60}`}\`.`,
     '',
-    '| store | requests | req/s | errors | acknowledged writes | lost | p99 ms | max ms | event-loop delay p99 ms | heap after warm-up → end MB | heap slope MB/min | RSS after warm-up → end MB | RSS slope MB/min |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- | --: | --- | --: |',
+    '| store | requests | req/s | app CPU µs/request | errors | acknowledged writes | lost | p99 ms | max ms | event-loop delay p99 ms | heap after warm-up → end MB | heap slope MB/min | RSS after warm-up → end MB | RSS slope MB/min |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --: | --- | --: |',
   ];
   for (const r of report.stores) {
     if (r.error) {
@@ -166,7 +176,7 @@ function markdown(report) {
     }
     const j = r.journal;
     lines.push(
-      `| ${r.store} | ${r.requests} | ${r.requestsPerSecond} | ${r.errors} | ${j.acknowledgedItems + j.acknowledgedLogins + j.acknowledgedLogouts} | ${j.acknowledgedWritesLost} | ` +
+      `| ${r.store} | ${r.requests} | ${r.requestsPerSecond} | ${r.appCpuMicrosPerRequest} | ${r.errors} | ${j.acknowledgedItems + j.acknowledgedLogins + j.acknowledgedLogouts} | ${j.acknowledgedWritesLost} | ` +
         `${r.p99LatencyMs} | ${r.maxLatencyMs} | ${r.eventLoopDelayP99Ms} | ${r.heapAfterWarmupMb} → ${r.heapEndMb} | ${r.heapSlopeMbPerMin} | ${r.rssAfterWarmupMb} → ${r.rssEndMb} | ${r.rssSlopeMbPerMin} |`,
     );
   }
@@ -202,7 +212,7 @@ for (const store of args.stores.split(',')) {
     result.error
       ? `failed: ${result.error}`
       : `${result.requests} requests (${result.requestsPerSecond}/s), ${result.errors} errors, lost ${result.journal.acknowledgedWritesLost}, ` +
-          `heap ${result.heapAfterWarmupMb} → ${result.heapEndMb} MB (${result.heapSlopeMbPerMin} MB/min), ELD p99 ${result.eventLoopDelayP99Ms} ms` +
+          `heap ${result.heapAfterWarmupMb} → ${result.heapEndMb} MB (${result.heapSlopeMbPerMin} MB/min), ELD p99 ${result.eventLoopDelayP99Ms} ms, app CPU ${result.appCpuMicrosPerRequest} µs/request` +
           (result.problems.length ? `\n  PROBLEMS: ${result.problems.join('; ')}` : ''),
   );
 }

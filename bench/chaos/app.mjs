@@ -12,6 +12,8 @@
 //   GET  /me      { user }                          read-only
 //   GET  /health  { ok: true }                      never touches the session
 //
+// CHAOS_LEAK_BYTES (a deliberate leak) exists only to show that the leak checks can fail.
+//
 // IPC from the runner: { type: 'stats' } → { rss, heapUsed, eldP99Ms, eldMaxMs } measured after a
 // full GC (run with --expose-gc), { type: 'slow', on } toggles the slow store, { type: 'reset-eld' }.
 import 'reflect-metadata';
@@ -157,6 +159,16 @@ eld.enable();
 
 // Logs go to the runner's log file: warnings (a store that failed) are expected during faults.
 const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+// CHAOS_LEAK_BYTES: keep that many bytes per request forever, a deliberate leak to show that
+// the soak's and the chaos run's heap checks fail on one (`CHAOS_LEAK_BYTES=2048 npm run soak`).
+const leakBytes = Number(process.env.CHAOS_LEAK_BYTES ?? 0);
+if (leakBytes > 0) {
+  const kept = [];
+  app.use((_req, _res, next) => {
+    kept.push('x'.repeat(leakBytes)); // on the V8 heap (a Buffer's bytes would not be)
+    next();
+  });
+}
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address();
 
@@ -174,6 +186,7 @@ process.on('message', async (message) => {
       heapUsed: memory.heapUsed,
       eldP99Ms: eld.percentile(99) / 1e6,
       eldMaxMs: eld.max / 1e6,
+      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
     });
   } else if (message?.type === 'reset-eld') {
     eld.reset();
