@@ -103,6 +103,10 @@ class SlowStore extends SessionStore {
     await this.pause();
     return this.inner.destroy(id);
   }
+  async destroyIfUnchanged(id, revisions) {
+    await this.pause();
+    return this.inner.destroyIfUnchanged(id, revisions);
+  }
   async touch(id, touch) {
     await this.pause();
     return this.inner.touch(id, touch);

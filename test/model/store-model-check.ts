@@ -84,6 +84,17 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('touch' as const), id, idleMinutes: idle }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('destroy' as const), id }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('destroyIfUnchanged' as const),
+      id,
+      // Small revisions over few namespaces: they match the stored ones often enough.
+      revisions: fc.dictionary(namespace, fc.integer({ min: 1, max: 2 }), {
+        maxKeys: 2,
+      }) as fc.Arbitrary<Partial<Record<Namespace, number>>>,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock' as const), id }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), id }) },
 );
@@ -145,6 +156,11 @@ async function applyToStore(
     case 'destroy':
       await store.destroy(sid);
       return { kind: 'done' };
+    case 'destroyIfUnchanged':
+      return {
+        kind: 'compare-and-delete',
+        value: await store.destroyIfUnchanged(sid, { ...(op.revisions as Record<string, number>) }),
+      };
     case 'lock': {
       const token = await store.acquireLock(sid, { ttlMs: LOCK_TTL_MS, waitMs: 0 });
       if (token !== null) tokens.set(`${client}:${op.id}`, token);

@@ -42,6 +42,7 @@ export type Operation =
     }
   | { kind: 'touch'; id: number; idleMinutes: number }
   | { kind: 'destroy'; id: number }
+  | { kind: 'destroyIfUnchanged'; id: number; revisions: Partial<Record<Namespace, number>> }
   | { kind: 'lock'; id: number }
   | { kind: 'release'; id: number };
 
@@ -56,6 +57,7 @@ export type Answer =
   | { kind: 'session'; value: StoredSession | null }
   | { kind: 'write'; value: SessionWriteResult }
   | { kind: 'lock'; acquired: boolean }
+  | { kind: 'compare-and-delete'; value: 'destroyed' | 'missing' | 'changed' }
   | { kind: 'done' };
 
 export const MINUTE = 60_000;
@@ -107,7 +109,8 @@ function live(state: ModelState, id: number, now: number): StoredSession | undef
  * is then a no-op, and a waiter finds no session), so the model accepts both.
  */
 export function alternativeStates(state: ModelState, { op }: ClientOperation): ModelState[] {
-  if (op.kind !== 'destroy' || state.locks[op.id] === undefined) return [];
+  if (op.kind !== 'destroy' && op.kind !== 'destroyIfUnchanged') return [];
+  if (state.locks[op.id] === undefined) return [];
   const freed = cloneState(state);
   delete freed.locks[op.id];
   return [freed];
@@ -176,6 +179,17 @@ export function applyToModel(
     case 'destroy':
       delete state.sessions[op.id];
       return { kind: 'done' };
+    case 'destroyIfUnchanged': {
+      // Removes the session only if its revisions are exactly these: same namespaces, same numbers.
+      const session = live(state, op.id, now);
+      if (!session) return { kind: 'compare-and-delete', value: 'missing' };
+      const current = Object.entries(session.revisions).sort();
+      const given = Object.entries(op.revisions).sort();
+      if (JSON.stringify(current) !== JSON.stringify(given))
+        return { kind: 'compare-and-delete', value: 'changed' };
+      delete state.sessions[op.id];
+      return { kind: 'compare-and-delete', value: 'destroyed' };
+    }
     case 'lock':
       if (state.locks[op.id] !== undefined) return { kind: 'lock', acquired: false };
       state.locks[op.id] = client;
