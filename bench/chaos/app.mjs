@@ -1,0 +1,210 @@
+// The app the chaos and soak runs put under load: a real Nest app of the built library, in its own
+// process (`fork('bench/chaos/app.mjs')`), sample-like routes, one store chosen by CHAOS_STORE:
+//   memory | redis (CHAOS_REDIS_URL, CHAOS_REDIS_PREFIX) | postgres (DATABASE_URL, CHAOS_PG_TABLE,
+//   CHAOS_PG_APP: the pool's application_name, so the runner terminates only this app's backends)
+//   | slow (a memory store behind a wrapper that answers after 3 s while the runner says so).
+//
+// Routes (all JSON):
+//   GET  /cart    { items: [sku, ...] }             the cart namespace
+//   POST /cart    { sku } → { count }               add one item (every sku is unique per client)
+//   POST /login   { user } → { user }               regenerate the id, keep the cart, set user
+//   POST /logout  → { loggedOut: true }             destroy the session
+//   GET  /me      { user }                          read-only
+//   GET  /health  { ok: true }                      never touches the session
+//
+// CHAOS_LEAK_BYTES (a deliberate leak) exists only to show that the leak checks can fail.
+//
+// IPC from the runner: { type: 'stats' } → { rss, heapUsed, eldP99Ms, eldMaxMs } measured after a
+// full GC (run with --expose-gc), { type: 'slow', on } toggles the slow store, { type: 'reset-eld' }.
+import 'reflect-metadata';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+const LIB = process.env.CHAOS_LIB
+  ? pathToFileURL(resolve(process.env.CHAOS_LIB)).href
+  : new URL('../../dist/index.js', import.meta.url).href;
+const lib = await import(LIB);
+const { SessionModule, Session, SessionSchema, SessionHandle, SessionStore } = lib;
+const { IsArray, IsString } = await import('class-validator');
+
+const SECRET = 'chaos-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const SLOW_MS = Number(process.env.CHAOS_SLOW_MS ?? 3_000);
+
+/** Apply decorators the way TypeScript would (plain ESM: no decorator syntax). */
+function route(cls, name, decorators, params = []) {
+  params.forEach((decorator, index) => decorator(cls.prototype, name, index));
+  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, name);
+  Reflect.decorate(decorators, cls.prototype, name, descriptor);
+}
+
+class CartSession {
+  items = [];
+}
+IsArray()(CartSession.prototype, 'items');
+IsString({ each: true })(CartSession.prototype, 'items');
+Reflect.decorate([SessionSchema('cart')], CartSession);
+
+class ShopController {
+  viewCart(cart) {
+    return { items: cart.items };
+  }
+  addToCart(cart, body) {
+    if (typeof body?.sku !== 'string') return { count: cart.items.length };
+    cart.items.push(body.sku);
+    return { count: cart.items.length };
+  }
+  async login(session, body) {
+    await session.regenerate();
+    session.set('user', String(body?.user ?? 'anonymous'));
+    return { user: session.get('user') };
+  }
+  async logout(session) {
+    await session.destroy();
+    return { loggedOut: true };
+  }
+  me(session) {
+    return { user: session.get('user') ?? null };
+  }
+  health() {
+    return { ok: true };
+  }
+}
+route(ShopController, 'viewCart', [Get('cart')], [Session(CartSession)]);
+route(ShopController, 'addToCart', [Post('cart'), HttpCode(200)], [Session(CartSession), Body()]);
+route(ShopController, 'login', [Post('login'), HttpCode(200)], [Session(SessionHandle), Body()]);
+route(ShopController, 'logout', [Post('logout'), HttpCode(200)], [Session(SessionHandle)]);
+route(ShopController, 'me', [Get('me')], [Session(SessionHandle, { readonly: true })]);
+route(ShopController, 'health', [Get('health')]);
+Reflect.decorate([Controller()], ShopController);
+
+/** A store that, while `slow` is on, answers every call 3 s late (a store that hangs). */
+class SlowStore extends SessionStore {
+  slow = false;
+  constructor(inner) {
+    super();
+    this.inner = inner;
+  }
+  async pause() {
+    if (this.slow) await delay(SLOW_MS);
+  }
+  async get(id) {
+    await this.pause();
+    return this.inner.get(id);
+  }
+  async set(id, write) {
+    await this.pause();
+    return this.inner.set(id, write);
+  }
+  async destroy(id) {
+    await this.pause();
+    return this.inner.destroy(id);
+  }
+  async destroyIfUnchanged(id, revisions) {
+    await this.pause();
+    return this.inner.destroyIfUnchanged(id, revisions);
+  }
+  async touch(id, touch) {
+    await this.pause();
+    return this.inner.touch(id, touch);
+  }
+  async acquireLock(id, request) {
+    await this.pause();
+    return this.inner.acquireLock(id, request);
+  }
+  releaseLock(id, token) {
+    return this.inner.releaseLock(id, token);
+  }
+  async close() {
+    await this.inner.close();
+  }
+}
+
+function createStore() {
+  const kind = process.env.CHAOS_STORE ?? 'memory';
+  switch (kind) {
+    case 'memory':
+      return new lib.MemorySessionStore();
+    case 'slow':
+      return new SlowStore(new lib.MemorySessionStore());
+    case 'redis':
+      return new lib.RedisSessionStore({
+        url: process.env.CHAOS_REDIS_URL,
+        prefix: process.env.CHAOS_REDIS_PREFIX ?? 'chaos:',
+      });
+    case 'postgres':
+      return new lib.PostgresSessionStore({
+        connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        table: process.env.CHAOS_PG_TABLE ?? 'chaos_sessions',
+        poolConfig: { application_name: process.env.CHAOS_PG_APP ?? 'nts-chaos-app', max: 10 },
+      });
+    default:
+      throw new Error(`CHAOS_STORE must be memory, slow, redis or postgres (got "${kind}")`);
+  }
+}
+
+const store = createStore();
+class AppModule {}
+Reflect.decorate(
+  [
+    Module({
+      imports: [SessionModule.forRoot({ secret: SECRET, store, cookie: { secure: false } })],
+      controllers: [ShopController],
+    }),
+  ],
+  AppModule,
+);
+
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
+
+// Logs go to the runner's log file: warnings (a store that failed) are expected during faults.
+const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+// CHAOS_LEAK_BYTES: keep that many bytes per request forever, a deliberate leak to show that
+// the soak's and the chaos run's heap checks fail on one (`CHAOS_LEAK_BYTES=1024 npm run soak -- --seconds 20`).
+const leakBytes = Number(process.env.CHAOS_LEAK_BYTES ?? 0);
+if (leakBytes > 0) {
+  const kept = [];
+  app.use((_req, _res, next) => {
+    // A flat string of its own on the V8 heap ('x'.repeat shares pieces; Buffer bytes are not heap).
+    kept.push(Buffer.alloc(leakBytes, 120).toString('latin1'));
+    next();
+  });
+}
+await app.listen(0, '127.0.0.1');
+const { port } = app.getHttpServer().address();
+
+process.on('message', async (message) => {
+  if (message?.type === 'stats') {
+    if (globalThis.gc) {
+      globalThis.gc();
+      await delay(50);
+      globalThis.gc();
+    }
+    const memory = process.memoryUsage();
+    process.send({
+      type: 'stats',
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      eldP99Ms: eld.percentile(99) / 1e6,
+      eldMaxMs: eld.max / 1e6,
+      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+    });
+  } else if (message?.type === 'reset-eld') {
+    eld.reset();
+    process.send({ type: 'reset-eld' });
+  } else if (message?.type === 'slow') {
+    store.slow = Boolean(message.on);
+    process.send({ type: 'slow', on: store.slow });
+  }
+});
+const stop = async () => {
+  await app.close().catch(() => undefined);
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+process.send({ type: 'ready', port, pid: process.pid });
