@@ -122,10 +122,12 @@ export class PostgresSessionSql {
         idle_expires_at = EXCLUDED.idle_expires_at,
         absolute_expires_at = EXCLUDED.absolute_expires_at, expires_at = EXCLUDED.expires_at`);
 
-    // A partial write in one statement. `written` applies it only to a live row whose revisions
-    // match what the request expects; `locked` reads the row's current revisions (waiting for,
-    // then seeing, any concurrent writer), so when nothing was written the same round trip tells
-    // a missing session (no row) from a conflict (a row whose revisions moved).
+    // A partial write in one statement. `locked` takes the row's lock and reads its current
+    // revisions (waiting for, then seeing, any concurrent writer); `written` applies the write
+    // only if those locked revisions match what the request expects. The check must read
+    // `locked`, not the updated row: checked against the row as the statement's snapshot saw it,
+    // concurrent commits expecting the same revision all won. When nothing was written, the same
+    // round trip tells a missing session (no row) from a conflict (a row whose revisions moved).
     // Revisions are raised for every namespace set and every namespace removed that existed.
     // $1 id, $2 now, $3 changed (object of JSON texts), $4 removed (text[]),
     // $5 expected revisions (object), $6..$9 metadata, $10 expires_at
@@ -146,9 +148,10 @@ export class PostgresSessionSql {
           ), '{}'::jsonb),
           created_at = $6, last_seen_at = $7, idle_expires_at = $8, absolute_expires_at = $9,
           expires_at = $10
+        FROM locked AS l
         WHERE s.id = $1 AND s.expires_at > $2 AND ${readable('s')} AND NOT EXISTS (
           SELECT 1 FROM jsonb_each_text($5::jsonb) AS e
-          WHERE COALESCE((s.revisions ->> e.key)::bigint, 0) <> e.value::bigint
+          WHERE COALESCE((l.revisions ->> e.key)::bigint, 0) <> e.value::bigint
         )
         RETURNING 1
       )
