@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { SessionStore } from '../../src/store/session-store.js';
-import type { TestClock } from '../support/test-clock.js';
+import type { TestClock } from '../../src/testing/test-clock.js';
 import {
   EXPIRY_OFFSET,
   MINUTE,

@@ -17,7 +17,7 @@ import {
   type RedisClusterProcesses,
 } from '../redis/support/redis-processes.js';
 import { DATABASE_URL, REDIS_URL, describeWithServer } from '../support/servers.js';
-import { TestClock } from '../support/test-clock.js';
+import { TestClock } from '../../src/testing/test-clock.js';
 import { REGRESSIONS } from './regressions.js';
 import { checkAgainstModel, steps } from './store-model-check.js';
 
