@@ -16,6 +16,9 @@ export type StoreClient = Redis | Cluster;
 /** How long an owned client may take to (re)connect before a call rejects. */
 export const READY_TIMEOUT_MS = 1_000;
 
+/** How long an owned client waits for any one reply before the call rejects. */
+export const COMMAND_TIMEOUT_MS = 1_500;
+
 /**
  * Defaults for clients the store opens, so that a dead server makes calls reject in about a
  * second instead of queueing them forever, while the client keeps reconnecting on its own.
@@ -23,7 +26,7 @@ export const READY_TIMEOUT_MS = 1_000;
 const FAIL_FAST: RedisOptions = {
   connectTimeout: 1_000,
   // A server that accepts the connection but never answers.
-  commandTimeout: 1_500,
+  commandTimeout: COMMAND_TIMEOUT_MS,
   maxRetriesPerRequest: 1,
   // Reconnect forever, at most a second apart, so a restarted server is found quickly.
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),

@@ -12,6 +12,7 @@ import {
 import {
   closeRedisClient,
   openRedisClient,
+  COMMAND_TIMEOUT_MS,
   READY_TIMEOUT_MS,
   whenReady,
   type StoreClient,
@@ -22,6 +23,12 @@ import { pollForLock } from '../../store/lock-polling.js';
 import { SessionStoreError } from '../../store/session-store-error.js';
 import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
+import {
+  checkWaitForReplicas,
+  scriptSha,
+  writeAndWait,
+  type RedisWaitForReplicas,
+} from './redis-durability.js';
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
@@ -47,7 +54,16 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
   now?: () => number;
   /** How namespace text is stored; see `RedisSessionSerializer`. Default: the JSON text as is. */
   serializer?: RedisSessionSerializer;
+  /**
+   * Make every commit and destroy wait until this many replicas have it (`WAIT`, pipelined after
+   * the write: still one round trip), so that a write acknowledged to the client survives the
+   * master's death. Unconfirmed in time: `SessionStoreError` with outcome `'unknown'`. Default:
+   * off (Redis's asynchronous replication; a master killed may lose its last writes).
+   */
+  waitForReplicas?: RedisWaitForReplicas;
 }
+
+const COMMIT_SHA = scriptSha(COMMIT_SCRIPT);
 
 /** The scripts, as ioredis `defineCommand` adds them to a client. */
 interface ScriptedClient {
@@ -94,6 +110,7 @@ export class RedisSessionStore extends SessionStore {
     if (options.sentinels && !options.sentinelName) {
       throw new Error('RedisSessionStore: sentinels need sentinelName (the master group name)');
     }
+    checkWaitForReplicas(options.waitForReplicas, ownedCommandTimeout(options));
     if (options.client) this.client = Promise.resolve(withScripts(options.client));
   }
 
@@ -124,8 +141,16 @@ export class RedisSessionStore extends SessionStore {
       ...write.remove,
       ...expectEntries.flatMap(([namespace, revision]) => [namespace, String(revision)]),
     ];
-    const [status, ...namespaces] = await this.call('set', (client) =>
-      client[COMMIT_COMMAND](sessionKey(this.prefix, id), ...args),
+    const key = sessionKey(this.prefix, id);
+    const durability = this.options.waitForReplicas;
+    const [status, ...namespaces] = await this.call('set', async (client) =>
+      durability
+        ? ((await writeAndWait(
+            client,
+            { lua: COMMIT_SCRIPT, sha: COMMIT_SHA, key, args },
+            durability,
+          )) as string[])
+        : client[COMMIT_COMMAND](key, ...args),
     );
     if (status === 'ok') return { status: 'ok' };
     if (status === 'missing') return { status: 'missing' };
@@ -134,9 +159,12 @@ export class RedisSessionStore extends SessionStore {
 
   async destroy(id: string): Promise<void> {
     // One slot (the hash tag), so one command even on a cluster.
-    await this.call('destroy', (client) =>
-      client.del(sessionKey(this.prefix, id), lockKey(this.prefix, id)),
-    );
+    const keys = [sessionKey(this.prefix, id), lockKey(this.prefix, id)];
+    const durability = this.options.waitForReplicas;
+    await this.call('destroy', async (client) => {
+      if (durability) await writeAndWait(client, { del: keys }, durability);
+      else await client.del(...keys);
+    });
   }
 
   async destroyIfUnchanged(
@@ -246,6 +274,19 @@ function withScripts(client: RedisClient): ReadyClient {
     });
   }
   return scripted;
+}
+
+/**
+ * The `commandTimeout` of a client the store opens itself (its fail-fast default unless the
+ * options set one); unknown for a client the caller owns.
+ */
+function ownedCommandTimeout(options: RedisSessionStoreOptions): number | undefined {
+  if (options.client) return undefined;
+  const own = options.clusterNodes
+    ? (options.clusterOptions as { redisOptions?: { commandTimeout?: number } } | undefined)
+        ?.redisOptions
+    : (options.redisOptions as { commandTimeout?: number } | undefined);
+  return own?.commandTimeout ?? COMMAND_TIMEOUT_MS;
 }
 
 /** Times go to Lua as text: an `Infinity` or `NaN` there would fail obscurely on the server. */

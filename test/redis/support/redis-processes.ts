@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe } from '@jest/globals';
+// Types only: `npm run scale` loads this file outside Jest, where @jest/globals cannot load.
+import type { describe as JestDescribe } from '@jest/globals';
 
 const run = promisify(execFile);
 
@@ -24,8 +25,14 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** `describe` when the redis-server and redis-cli binaries are there, else a skip (CI: fail). */
-export function describeWithRedisBinaries(what: string): typeof describe {
+/**
+ * `describe` when the redis-server and redis-cli binaries are there, else a skip (CI: fail).
+ * Jest's global `describe`, not an import of @jest/globals: `npm run scale` loads this file
+ * outside Jest to start its servers.
+ */
+export function describeWithRedisBinaries(what: string): typeof JestDescribe {
+  // The same function as @jest/globals' `describe`, reached through Jest's injected global.
+  const describe = globalThis.describe as unknown as typeof JestDescribe;
   const found = ['redis-server', 'redis-cli'].every(
     (binary) => spawnSync(binary, ['--version']).status === 0,
   );
@@ -33,7 +40,7 @@ export function describeWithRedisBinaries(what: string): typeof describe {
   const message = `redis-server / redis-cli are not on PATH, needed to start ${what}`;
   if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires them`);
   process.stderr.write(`\nSKIPPED ${what} suites: ${message}\n`);
-  return describe.skip as typeof describe;
+  return describe.skip as typeof JestDescribe;
 }
 
 /** A temporary directory for server files; remove it with `removeDir`. */
@@ -148,79 +155,131 @@ export async function waitFor(
   }
 }
 
-/** A running three-master cluster on loopback. */
+/** A running cluster of three masters (and their replicas, if asked for) on loopback. */
 export interface RedisClusterProcesses {
+  /** Every node's port; the first three were created as masters. */
   readonly ports: number[];
+  /** The servers, by port, e.g. to kill one (`stop()` is SIGKILL). */
+  readonly nodes: ReadonlyMap<number, RedisProcess>;
   stop(): Promise<void>;
 }
 
-/** Start three cluster-enabled masters, join them with `redis-cli --cluster create`, wait for ok. */
-export async function startRedisCluster(): Promise<RedisClusterProcesses> {
+export interface RedisClusterSettings {
+  /** Replicas per master (`--cluster-replicas`). Default 0: three masters only. */
+  replicas?: number;
+  /** `cluster-node-timeout`: how long a silent master has before its replica takes over. */
+  nodeTimeoutMs?: number;
+}
+
+/**
+ * Start three cluster-enabled masters (plus `replicas` replicas each), join them with
+ * `redis-cli --cluster create`, and wait until every node says the cluster is ok and every replica
+ * is in sync with its master.
+ */
+export async function startRedisCluster(
+  settings: RedisClusterSettings = {},
+): Promise<RedisClusterProcesses> {
+  const replicas = settings.replicas ?? 0;
   const dir = makeTempDir('cluster');
-  const nodes: RedisProcess[] = [];
+  const nodes = new Map<number, RedisProcess>();
   const stop = async () => {
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all([...nodes.values()].map((node) => node.stop()));
     removeDir(dir);
   };
   try {
     const ports: number[] = [];
-    for (let i = 0; i < 3; i++) ports.push(await sparePort(ports));
+    for (let i = 0; i < 3 * (1 + replicas); i++) ports.push(await sparePort(ports));
+    const timeout =
+      settings.nodeTimeoutMs === undefined
+        ? []
+        : ['--cluster-node-timeout', String(settings.nodeTimeoutMs)];
     for (const port of ports) {
       const configFile = join(dir, `nodes-${port}.conf`);
-      nodes.push(
-        await startRedisServer(port, dir, [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          configFile,
-        ]),
-      );
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', configFile, ...timeout];
+      nodes.set(port, await startRedisServer(port, dir, args));
     }
     await run(
       'redis-cli',
-      ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-yes'],
-      { timeout: 20_000 },
+      [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
+      { timeout: 30_000 },
     );
     for (const port of ports) {
       await waitFor(
-        async () => (await redisCli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
-        20_000,
-        `cluster_state:ok on ${port}`,
+        async () => {
+          const info = await redisCli(port, 'CLUSTER', 'INFO');
+          if (!info.includes('cluster_state:ok')) return false;
+          const role = await redisCli(port, 'INFO', 'replication');
+          return role.includes('role:master') || role.includes('master_link_status:up');
+        },
+        30_000,
+        `cluster_state:ok and replication on ${port}`,
       );
     }
-    return { ports, stop };
+    return { ports, nodes, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** A master and one sentinel watching it, on loopback. */
+/** A master (and a replica, if asked for) and one sentinel watching it, on loopback. */
 export interface RedisSentinelProcesses {
   readonly masterPort: number;
+  /** The replica's port, when one was asked for. */
+  readonly replicaPort?: number;
   readonly sentinelPort: number;
   readonly masterName: string;
+  /** The servers, by port, e.g. to kill the master (`stop()` is SIGKILL). */
+  readonly servers: ReadonlyMap<number, RedisProcess>;
   stop(): Promise<void>;
 }
 
-export async function startRedisSentinel(masterName = 'sessions'): Promise<RedisSentinelProcesses> {
+export interface RedisSentinelSettings {
+  /** Start a replica of the master too, for the sentinel to promote. Default false. */
+  replica?: boolean;
+  /** `down-after-milliseconds`: how long a silent master has before it counts as down. */
+  downAfterMs?: number;
+}
+
+export async function startRedisSentinel(
+  masterName = 'sessions',
+  settings: RedisSentinelSettings = {},
+): Promise<RedisSentinelProcesses> {
   const dir = makeTempDir('sentinel');
-  const started: RedisProcess[] = [];
+  const servers = new Map<number, RedisProcess>();
   const stop = async () => {
-    await Promise.all(started.map((server) => server.stop()));
+    await Promise.all([...servers.values()].map((server) => server.stop()));
     removeDir(dir);
   };
   try {
     const masterPort = await sparePort();
-    const sentinelPort = await sparePort([masterPort]);
-    started.push(await startRedisServer(masterPort, dir));
+    const replicaPort = settings.replica ? await sparePort([masterPort]) : undefined;
+    const sentinelPort = await sparePort(replicaPort ? [masterPort, replicaPort] : [masterPort]);
+    servers.set(masterPort, await startRedisServer(masterPort, dir));
+    if (replicaPort !== undefined) {
+      const follow = ['--replicaof', '127.0.0.1', String(masterPort)];
+      servers.set(replicaPort, await startRedisServer(replicaPort, dir, follow));
+      await waitFor(
+        async () => (await redisCli(replicaPort, 'INFO', 'replication')).includes('link_status:up'),
+        10_000,
+        'the replica to sync with its master',
+      );
+    }
     // A sentinel rewrites its config file, so it must be a file of its own.
     const config = [
       `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
-      `sentinel down-after-milliseconds ${masterName} 5000`,
+      `sentinel down-after-milliseconds ${masterName} ${settings.downAfterMs ?? 5000}`,
+      `sentinel failover-timeout ${masterName} 10000`,
       '',
     ].join('\n');
-    started.push(await startRedisServer(sentinelPort, dir, ['--sentinel'], config));
+    servers.set(sentinelPort, await startRedisServer(sentinelPort, dir, ['--sentinel'], config));
     await waitFor(
       async () =>
         (await redisCli(sentinelPort, 'SENTINEL', 'get-master-addr-by-name', masterName)).includes(
@@ -229,7 +288,7 @@ export async function startRedisSentinel(masterName = 'sessions'): Promise<Redis
       10_000,
       'the sentinel to know its master',
     );
-    return { masterPort, sentinelPort, masterName, stop };
+    return { masterPort, replicaPort, sentinelPort, masterName, servers, stop };
   } catch (error) {
     await stop();
     throw error;

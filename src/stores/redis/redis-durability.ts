@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { SessionStoreError } from '../../store/session-store-error.js';
+import type { StoreClient } from './redis-connection.js';
+
+/**
+ * `waitForReplicas`: Redis replicates asynchronously, so a write a master acknowledged can vanish
+ * when that master dies before a replica has it. With this option every commit and destroy is
+ * followed, in the same pipeline on the same connection (so still one round trip), by
+ * `WAIT replicas timeoutMs`; the call succeeds only when that many replicas confirm the write.
+ */
+export interface RedisWaitForReplicas {
+  /** How many replicas must confirm each write (at least 1). */
+  replicas: number;
+  /**
+   * How long the server waits for them, in ms (at least 1: `WAIT` with 0 would wait forever).
+   * Must be shorter than the client's `commandTimeout`. A write not confirmed in time may or may
+   * not survive a failover: the store throws `SessionStoreError` with outcome `'unknown'`, so the
+   * response says the change "may not have been saved".
+   */
+  timeoutMs: number;
+}
+
+/** Check the option when the store is built, with messages that name it. */
+export function checkWaitForReplicas(
+  option: RedisWaitForReplicas | undefined,
+  commandTimeoutMs: number | undefined,
+): void {
+  if (option === undefined) return;
+  const { replicas, timeoutMs } = option;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new Error(
+      `RedisSessionStore: waitForReplicas.replicas must be an integer of at least 1, got ${String(replicas)}`,
+    );
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new Error(
+      `RedisSessionStore: waitForReplicas.timeoutMs must be an integer of at least 1 ms (WAIT 0 waits forever), got ${String(timeoutMs)}`,
+    );
+  }
+  if (commandTimeoutMs !== undefined && timeoutMs >= commandTimeoutMs) {
+    throw new Error(
+      `RedisSessionStore: waitForReplicas.timeoutMs (${timeoutMs}) must be shorter than the client's commandTimeout (${commandTimeoutMs} ms), or every unconfirmed write would end as a client timeout`,
+    );
+  }
+}
+
+/** Replies that mean the node did not run the command: safe to send it again. */
+const NOT_RUN = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|NOSCRIPT) /;
+/** Bounded: a slot that keeps moving ends as a not-applied failure, never a loop. */
+const ATTEMPTS = 3;
+
+export function scriptSha(lua: string): string {
+  return createHash('sha1').update(lua).digest('hex');
+}
+
+/** A script call as the durable path sends it: the text only after the server lost its copy. */
+export interface ScriptCall {
+  lua: string;
+  sha: string;
+  key: string;
+  args: string[];
+}
+
+/**
+ * Run one write (a script on one key, or `DEL` of keys of one slot) and `WAIT` in one pipeline;
+ * the write's reply once `replicas` replicas have it. A cluster pipeline is not redirected by
+ * ioredis when one of its commands succeeds, so a MOVED (or NOSCRIPT) reply to the write, which
+ * means it did not run, is retried here after the slot map is refreshed.
+ */
+export async function writeAndWait(
+  client: StoreClient,
+  write: ScriptCall | { del: string[] },
+  option: RedisWaitForReplicas,
+): Promise<unknown> {
+  let sendText = false;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const pipeline = client.pipeline();
+    if ('del' in write) pipeline.del(...write.del);
+    else if (sendText) pipeline.call('eval', write.lua, 1, write.key, ...write.args);
+    else pipeline.call('evalsha', write.sha, 1, write.key, ...write.args);
+    pipeline.call('wait', option.replicas, option.timeoutMs);
+    // A rejected exec (connection lost after sending) propagates: its outcome is unknown.
+    const results = (await pipeline.exec()) ?? [];
+    const [writeError, reply] = results[0] ?? [new Error('no reply to the write')];
+    const [waitError, confirmed] = results[1] ?? [new Error('no reply to WAIT')];
+    if (writeError) {
+      const notRun = NOT_RUN.exec(writeError.message);
+      if (!notRun) throw writeError;
+      if (notRun[1] === 'NOSCRIPT') sendText = true;
+      else await refreshSlots(client, attempt);
+      continue;
+    }
+    // A commit that found a conflict or a missing session wrote nothing: nothing to confirm.
+    if (Array.isArray(reply) && reply[0] !== 'ok') return reply;
+    if (waitError || typeof confirmed !== 'number' || confirmed < option.replicas) {
+      const seen = waitError ? `WAIT failed: ${waitError.message}` : `${String(confirmed)}`;
+      throw new SessionStoreError(
+        `Redis session store: the write was not confirmed by ${option.replicas} replica(s) within ${option.timeoutMs} ms (confirmed: ${seen}); it may or may not survive a failover`,
+        'unknown',
+        { cause: waitError ?? undefined },
+      );
+    }
+    return reply;
+  }
+  throw new SessionStoreError(
+    `Redis session store: the write was redirected ${ATTEMPTS} times (the cluster is failing over) and not run`,
+    'not-applied',
+  );
+}
+
+/** Let a cluster that is moving slots settle a little, and learn where they went. */
+async function refreshSlots(client: StoreClient, attempt: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  if (!('refreshSlotsCache' in client)) return;
+  await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+}
