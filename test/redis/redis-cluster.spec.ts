@@ -7,24 +7,39 @@ import {
   type RedisClusterProcesses,
 } from './support/redis-processes.js';
 
-// A three-master cluster of its own, started here and killed afterwards (its files removed).
+// A cluster of its own, three masters with a replica each, started here and killed afterwards
+// (its files removed).
 const describeCluster = describeWithRedisBinaries('Redis Cluster');
 let cluster: RedisClusterProcesses | undefined;
 
 beforeAll(async () => {
-  if (describeCluster === describe) cluster = await startRedisCluster();
+  if (describeCluster === describe) cluster = await startRedisCluster({ replicas: 1 });
 }, 60_000);
 afterAll(async () => {
   await cluster?.stop();
 });
 
+// The masters as start-up nodes; the client learns the replicas from them.
+const clusterNodes = () => cluster!.ports.slice(0, 3).map((port) => ({ host: '127.0.0.1', port }));
+
 runSessionStoreConformance({
   name: 'redis (cluster of 3 masters)',
   describe: describeCluster,
   create: (clock) =>
+    new RedisSessionStore({ clusterNodes: clusterNodes(), prefix: 'plain:', now: clock.now }),
+  nativeTtl: true,
+});
+
+// Every commit and destroy pipelined with WAIT on the node that owns the session's slot.
+runSessionStoreConformance({
+  name: 'redis (cluster of 3 masters, waitForReplicas: 1)',
+  describe: describeCluster,
+  create: (clock) =>
     new RedisSessionStore({
-      clusterNodes: cluster!.ports.map((port) => ({ host: '127.0.0.1', port })),
+      clusterNodes: clusterNodes(),
+      prefix: 'durable:',
       now: clock.now,
+      waitForReplicas: { replicas: 1, timeoutMs: 500 },
     }),
   nativeTtl: true,
 });
