@@ -161,6 +161,8 @@ export interface RedisClusterProcesses {
   readonly ports: number[];
   /** The servers, by port, e.g. to kill one (`stop()` is SIGKILL). */
   readonly nodes: ReadonlyMap<number, RedisProcess>;
+  /** Start a killed node again on its port with its cluster config (it rejoins as a replica). */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -193,11 +195,15 @@ export async function startRedisCluster(
       settings.nodeTimeoutMs === undefined
         ? []
         : ['--cluster-node-timeout', String(settings.nodeTimeoutMs)];
-    for (const port of ports) {
+    const argsOf = (port: number) => {
       const configFile = join(dir, `nodes-${port}.conf`);
-      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', configFile, ...timeout];
-      nodes.set(port, await startRedisServer(port, dir, args));
-    }
+      return ['--cluster-enabled', 'yes', '--cluster-config-file', configFile, ...timeout];
+    };
+    for (const port of ports) nodes.set(port, await startRedisServer(port, dir, argsOf(port)));
+    const restart = async (port: number) => {
+      await nodes.get(port)?.stop();
+      nodes.set(port, await startRedisServer(port, dir, argsOf(port)));
+    };
     await run(
       'redis-cli',
       [
@@ -222,7 +228,7 @@ export async function startRedisCluster(
         `cluster_state:ok and replication on ${port}`,
       );
     }
-    return { ports, nodes, stop };
+    return { ports, nodes, restart, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -238,6 +244,11 @@ export interface RedisSentinelProcesses {
   readonly masterName: string;
   /** The servers, by port, e.g. to kill the master (`stop()` is SIGKILL). */
   readonly servers: ReadonlyMap<number, RedisProcess>;
+  /**
+   * Start a killed data server again on its port, empty and on its own; the sentinel makes it a
+   * replica of whichever server is master now.
+   */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -288,7 +299,11 @@ export async function startRedisSentinel(
       10_000,
       'the sentinel to know its master',
     );
-    return { masterPort, replicaPort, sentinelPort, masterName, servers, stop };
+    const restart = async (port: number) => {
+      await servers.get(port)?.stop();
+      servers.set(port, await startRedisServer(port, dir));
+    };
+    return { masterPort, replicaPort, sentinelPort, masterName, servers, restart, stop };
   } catch (error) {
     await stop();
     throw error;
