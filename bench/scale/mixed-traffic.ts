@@ -16,6 +16,8 @@ export interface TrafficEvent {
   status: number; // 0: connection error, -1: client timeout
   kind: 'read' | 'write';
   ms: number;
+  /** For a failure: what the server said (its message), or the client's error. */
+  reason?: string;
 }
 
 interface ClientSession {
@@ -98,6 +100,7 @@ export class MixedTraffic {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
     let parsed: unknown;
+    let reason: string | undefined;
     try {
       const response = await fetch(`${this.appUrls[app]}${path}`, {
         method,
@@ -108,6 +111,7 @@ export class MixedTraffic {
       status = response.status;
       const text = await response.text();
       parsed = status === 200 && text ? JSON.parse(text) : text;
+      if (status !== 200) reason = `${status} ${messageOf(text)}`;
       const set = response.headers
         .getSetCookie()
         .map((line) => /^sid=([^;]*)/.exec(line)?.[1])
@@ -124,9 +128,10 @@ export class MixedTraffic {
       }
     } catch (error) {
       status = (error as Error).name === 'TimeoutError' ? -1 : 0;
+      reason = `${(error as Error).name}: ${(error as Error).message}`;
     }
     const at = performance.now();
-    this.events.push({ at: at - this.started, app, status, kind, ms: at - began });
+    this.events.push({ at: at - this.started, app, status, kind, ms: at - began, reason });
     return status === 0 || status === -1 ? undefined : { status, body: parsed };
   }
 
@@ -163,5 +168,14 @@ export class MixedTraffic {
       lost += session.journal.filter((sku) => !cart.has(sku)).length;
     }
     return { acknowledged, lost, unreadable };
+  }
+}
+
+function messageOf(text: string): string {
+  try {
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    return typeof message === 'string' ? message : text.slice(0, 120);
+  } catch {
+    return text.slice(0, 120);
   }
 }

@@ -20,6 +20,7 @@ import {
   type FaultTimeline,
 } from './store-servers.js';
 import { renderScaleReport } from './scale-report.js';
+import { measureCommitCost, type CommitCost } from './commit-cost.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP_ENTRY = join(here, '../../test/scale/support/scale-app.js');
@@ -69,8 +70,10 @@ export interface RunResult {
   deployment: string;
   fault: string;
   waitForReplicas: WaitForReplicasConfig | null;
-  /** One sequential client, no other traffic: ms per committed append. */
+  /** One sequential client over HTTP, no other traffic: ms per committed append. */
   commitLatencyMs: { p50: number; p99: number };
+  /** At the store, one sequential client, waitForReplicas off and on, interleaved. */
+  storeCommitCost: CommitCost;
   /** Under the 50 connections, before the fault. */
   baseline: { requests: number; perSecond: number; writeP50Ms: number; writeP99Ms: number };
   timeline: FaultTimeline;
@@ -86,6 +89,8 @@ export interface RunResult {
     /** Failed requests split by kind. */
     failedReads: number;
     failedWrites: number;
+    /** Failures by what they said, with the first and last time seen (ms after the fault). */
+    reasons: Array<{ reason: string; count: number; firstMs: number; lastMs: number }>;
   };
   failuresBeforeFault: number;
   staleReads: number;
@@ -130,6 +135,20 @@ async function commitLatency(apps: AppProcess[]): Promise<{ p50: number; p99: nu
   return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
 }
 
+function reasonsOf(events: TrafficEvent[], faultAt: number): RunResult['afterFault']['reasons'] {
+  const byReason = new Map<string, RunResult['afterFault']['reasons'][number]>();
+  for (const event of events) {
+    const reason = `${event.kind}: ${event.reason ?? String(event.status)}`;
+    const at = round(event.at - faultAt);
+    const seen = byReason.get(reason);
+    if (seen) {
+      seen.count++;
+      seen.lastMs = at;
+    } else byReason.set(reason, { reason, count: 1, firstMs: at, lastMs: at });
+  }
+  return [...byReason.values()].sort((a, b) => b.count - a.count);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -146,6 +165,7 @@ async function execute(run: Run): Promise<RunResult> {
       : await SentinelDeployment.start();
   let apps: AppProcess[] = [];
   try {
+    const storeCommitCost = await measureCommitCost(deployment.storeConfig());
     apps = await startAppProcesses(APP_ENTRY, PROCESSES, {
       secret: 'scale-benchmark-secret-0123456789abcdef',
       store: deployment.storeConfig(run.waitForReplicas),
@@ -199,6 +219,7 @@ async function execute(run: Run): Promise<RunResult> {
       fault: run.fault,
       waitForReplicas: run.waitForReplicas ?? null,
       commitLatencyMs,
+      storeCommitCost,
       baseline: {
         requests: before.length,
         perSecond: Math.round(before.length / (faultAt / 1000)),
@@ -232,6 +253,7 @@ async function execute(run: Run): Promise<RunResult> {
         lastFailureByProcessMs: apps.map((_, index) => lastFailureBy(index)),
         failedReads: afterFailed.filter((event) => event.kind === 'read').length,
         failedWrites: afterFailed.filter((event) => event.kind === 'write').length,
+        reasons: reasonsOf(afterFailed, faultAt),
       },
       failuresBeforeFault: before.filter(failed).length,
       staleReads: traffic.staleReads,
