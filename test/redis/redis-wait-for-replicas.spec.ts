@@ -212,11 +212,13 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
       await app?.close();
     });
 
-    it('answers 503 and does not claim the change was saved', async () => {
+    it('answers 503 saying the change may not have been saved (never that it was not)', async () => {
       const browser = new Browser(app.url);
       const reply = await browser.post('/cart', { sku: 'a', quantity: 1 });
       expect(reply.status).toBe(503);
       expect(reply.headers.get('retry-after')).not.toBeNull();
+      expect(reply.body.message).toContain('may not have been saved');
+      expect(reply.body.message).not.toContain('was not saved');
     });
   });
 });
