@@ -160,9 +160,12 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
 
   it('the commit and its WAIT go out in one pipeline (one round trip)', async () => {
     const client = new Redis({ port: master!.port, host: '127.0.0.1' });
+    // The store sends confirmed writes over a duplicate of the client: watch that one.
+    const duplicate = client.duplicate();
+    client.duplicate = (() => duplicate) as typeof client.duplicate;
     const sent: string[] = [];
-    const send = client.sendCommand.bind(client);
-    client.sendCommand = (command: Command, stream?: unknown) => {
+    const send = duplicate.sendCommand.bind(duplicate);
+    duplicate.sendCommand = (command: Command, stream?: unknown) => {
       const pipelined = (stream as { isPipeline?: boolean } | undefined)?.isPipeline === true;
       sent.push(`${command.name.toLowerCase()}${pipelined ? ' (pipelined)' : ''}`);
       return send(command, stream as never);
@@ -181,7 +184,25 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
     await store.destroy(id);
     expect(sent).toEqual(['del (pipelined)', 'wait (pipelined)']);
     await store.close();
+    // The store's own connection is closed with it.
+    await waitFor(async () => duplicate.status === 'end', 2_000, 'the duplicate to close');
     client.disconnect();
+  });
+
+  it('a write waiting for replicas holds up no read, touch or lock of other requests', async () => {
+    const store = storeWaitingFor(2, 1_000);
+    const reader = randomUUID();
+    await storeWaitingFor(1).set(reader, create('"read me"'));
+    await store.get(reader); // connected
+    const waiting = store.set(randomUUID(), create('"unconfirmed"')).catch((error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the WAIT is on the server now
+    const started = Date.now();
+    expect((await store.get(reader))?.data).toEqual({ cart: '"read me"' });
+    await store.touch(reader, { lastSeenAt: at + 1, idleExpiresAt: at + 60_001 });
+    const token = await store.acquireLock(reader, { ttlMs: 5_000, waitMs: 100 });
+    await store.releaseLock(reader, token!);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(((await waiting) as SessionStoreError).outcome).toBe('unknown');
   });
 
   it('a server that lost its scripts gets the script text once, and the write still waits', async () => {

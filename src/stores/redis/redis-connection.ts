@@ -109,7 +109,7 @@ export async function closeRedisClient(client: StoreClient): Promise<void> {
  * An owned client must never emit an unhandled 'error' (that would crash the process). Failures
  * already reject the calls that hit them; here they are only logged, once per outage.
  */
-function reportErrors(client: StoreClient, logger: Logger): void {
+export function reportErrors(client: StoreClient, logger: Logger): void {
   let reported = false;
   client.on('error', (error: Error) => {
     if (reported) return;

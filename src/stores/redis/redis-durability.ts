@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from '@nestjs/common';
 import { SessionStoreError } from '../../store/session-store-error.js';
-import type { StoreClient } from './redis-connection.js';
+import {
+  closeRedisClient,
+  READY_TIMEOUT_MS,
+  reportErrors,
+  whenReady,
+  type StoreClient,
+} from './redis-connection.js';
 
 /**
  * `waitForReplicas`: Redis replicates asynchronously, so a write a master acknowledged can vanish
@@ -18,6 +25,51 @@ export interface RedisWaitForReplicas {
    * response says the change "may not have been saved".
    */
   timeoutMs: number;
+}
+
+/**
+ * The writes that wait for replicas, on a connection of their own. Redis answers one connection's
+ * commands in order, and `WAIT` holds its connection until the replicas confirm (or the timeout):
+ * on the store's main connection every read, touch and lock release queued behind it would wait
+ * too, and while a replica is missing they would all time out with the writes. So confirmed
+ * writes go over a duplicate of the store's client (one more connection per server), opened on
+ * the first write and closed with the store.
+ */
+export class ConfirmedWrites {
+  private client: Promise<StoreClient> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly option: RedisWaitForReplicas,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `write` and `WAIT` (see `writeAndWait`) on the confirmed-writes connection. */
+  async write(main: StoreClient, write: ScriptCall | { del: string[] }): Promise<unknown> {
+    return writeAndWait(await this.connection(main), write, this.option);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const opening = this.client;
+    this.client = undefined;
+    const client = await opening?.catch(() => undefined);
+    if (client) await closeRedisClient(client);
+  }
+
+  private async connection(main: StoreClient): Promise<StoreClient> {
+    if (this.closed) throw new Error('RedisSessionStore: the store is closed');
+    if (!this.client) {
+      // The same kind of client with the same options (a cluster's duplicate is a cluster).
+      const duplicate: StoreClient =
+        'refreshSlotsCache' in main ? main.duplicate() : main.duplicate();
+      reportErrors(duplicate, this.logger);
+      this.client = Promise.resolve(duplicate);
+    }
+    const client = await this.client;
+    await whenReady(client, READY_TIMEOUT_MS);
+    return client;
+  }
 }
 
 /** Check the option when the store is built, with messages that name it. */

@@ -25,8 +25,8 @@ import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
 import {
   checkWaitForReplicas,
+  ConfirmedWrites,
   scriptSha,
-  writeAndWait,
   type RedisWaitForReplicas,
 } from './redis-durability.js';
 import {
@@ -64,6 +64,7 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
 }
 
 const COMMIT_SHA = scriptSha(COMMIT_SCRIPT);
+const DESTROY_IF_UNCHANGED_SHA = scriptSha(DESTROY_IF_UNCHANGED_SCRIPT);
 
 /** The scripts, as ioredis `defineCommand` adds them to a client. */
 interface ScriptedClient {
@@ -94,6 +95,8 @@ export class RedisSessionStore extends SessionStore {
   private readonly owned: boolean;
   private client: Promise<ReadyClient> | undefined;
   private closed = false;
+  /** Set with `waitForReplicas`: commits and destroys on a connection of their own. */
+  private readonly confirmed: ConfirmedWrites | undefined;
 
   constructor(private readonly options: RedisSessionStoreOptions = {}) {
     super();
@@ -111,6 +114,8 @@ export class RedisSessionStore extends SessionStore {
       throw new Error('RedisSessionStore: sentinels need sentinelName (the master group name)');
     }
     checkWaitForReplicas(options.waitForReplicas, ownedCommandTimeout(options));
+    this.confirmed =
+      options.waitForReplicas && new ConfirmedWrites(options.waitForReplicas, this.logger);
     if (options.client) this.client = Promise.resolve(withScripts(options.client));
   }
 
@@ -142,14 +147,14 @@ export class RedisSessionStore extends SessionStore {
       ...expectEntries.flatMap(([namespace, revision]) => [namespace, String(revision)]),
     ];
     const key = sessionKey(this.prefix, id);
-    const durability = this.options.waitForReplicas;
     const [status, ...namespaces] = await this.call('set', async (client) =>
-      durability
-        ? ((await writeAndWait(
-            client,
-            { lua: COMMIT_SCRIPT, sha: COMMIT_SHA, key, args },
-            durability,
-          )) as string[])
+      this.confirmed
+        ? ((await this.confirmed.write(client, {
+            lua: COMMIT_SCRIPT,
+            sha: COMMIT_SHA,
+            key,
+            args,
+          })) as string[])
         : client[COMMIT_COMMAND](key, ...args),
     );
     if (status === 'ok') return { status: 'ok' };
@@ -160,9 +165,8 @@ export class RedisSessionStore extends SessionStore {
   async destroy(id: string): Promise<void> {
     // One slot (the hash tag), so one command even on a cluster.
     const keys = [sessionKey(this.prefix, id), lockKey(this.prefix, id)];
-    const durability = this.options.waitForReplicas;
     await this.call('destroy', async (client) => {
-      if (durability) await writeAndWait(client, { del: keys }, durability);
+      if (this.confirmed) await this.confirmed.write(client, { del: keys });
       else await client.del(...keys);
     });
   }
@@ -179,8 +183,17 @@ export class RedisSessionStore extends SessionStore {
       ]),
     ];
     // Only the hash: a lock on the id belongs to its holder, who releases it (or it expires).
-    const answer = await this.call('destroyIfUnchanged', (client) =>
-      client[DESTROY_IF_UNCHANGED_COMMAND](sessionKey(this.prefix, id), ...args),
+    const key = sessionKey(this.prefix, id);
+    // A write like a commit: with waitForReplicas, confirmed (else a failover could revive the id).
+    const answer = await this.call('destroyIfUnchanged', async (client) =>
+      this.confirmed
+        ? await this.confirmed.write(client, {
+            lua: DESTROY_IF_UNCHANGED_SCRIPT,
+            sha: DESTROY_IF_UNCHANGED_SHA,
+            key,
+            args,
+          })
+        : client[DESTROY_IF_UNCHANGED_COMMAND](key, ...args),
     );
     if (answer === 'destroyed' || answer === 'missing' || answer === 'changed') return answer;
     // Only a script of another version under the same name could answer otherwise.
@@ -222,6 +235,7 @@ export class RedisSessionStore extends SessionStore {
       const client = await opening.catch(() => undefined);
       if (client) await closeRedisClient(client);
     }
+    await this.confirmed?.close();
     await super.close();
   }
 
