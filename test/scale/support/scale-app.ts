@@ -52,7 +52,7 @@ class ShopController {
   /** Appends under the session lock: concurrent adds from any process all survive. */
   @Post('cart/add')
   @HttpCode(200)
-  @SessionLock({ waitMs: 20_000 })
+  @SessionLock({ waitMs: 60_000 })
   async addLocked(@Session() cart: CartSession, @Body() body: SkuBody) {
     await pause(2);
     cart.items.push(body.sku);
