@@ -125,6 +125,14 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
     expect(await replicaClient.exists(`wait:{${id}}`)).toBe(0);
   });
 
+  it("regenerate's removal of the old id (destroyIfUnchanged) returns once the replica has it", async () => {
+    const store = storeWaitingFor(1);
+    const id = randomUUID();
+    await store.set(id, create('"old id"'));
+    expect(await store.destroyIfUnchanged(id, { cart: 1 })).toBe('destroyed');
+    expect(await replicaClient.exists(`wait:{${id}}`)).toBe(0);
+  });
+
   it('replicas not reached in time → SessionStoreError with outcome unknown', async () => {
     const store = storeWaitingFor(2, 200);
     const id = randomUUID();
