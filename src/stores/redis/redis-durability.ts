@@ -8,24 +8,7 @@ import {
   whenReady,
   type StoreClient,
 } from './redis-connection.js';
-
-/**
- * `waitForReplicas`: Redis replicates asynchronously, so a write a master acknowledged can vanish
- * when that master dies before a replica has it. With this option every commit and destroy is
- * followed, in the same pipeline on the same connection (so still one round trip), by
- * `WAIT replicas timeoutMs`; the call succeeds only when that many replicas confirm the write.
- */
-export interface RedisWaitForReplicas {
-  /** How many replicas must confirm each write (at least 1). */
-  replicas: number;
-  /**
-   * How long the server waits for them, in ms (at least 1: `WAIT` with 0 would wait forever).
-   * Must be shorter than the client's `commandTimeout`. A write not confirmed in time may or may
-   * not survive a failover: the store throws `SessionStoreError` with outcome `'unknown'`, so the
-   * response says the change "may not have been saved".
-   */
-  timeoutMs: number;
-}
+import type { RedisWaitForReplicas } from './redis-options.js';
 
 /**
  * The writes that wait for replicas, on a connection of their own. Redis answers one connection's

@@ -34,3 +34,21 @@ export interface RedisConnectionOptions {
   /** ioredis `ClusterOptions`, laid over the store's fail-fast defaults. */
   clusterOptions?: object;
 }
+
+/**
+ * `waitForReplicas`: Redis replicates asynchronously, so a write a master acknowledged can vanish
+ * when that master dies before a replica has it. With this option every commit and destroy is
+ * followed, in the same pipeline (so still one round trip), by `WAIT replicas timeoutMs`, on a
+ * connection kept for these writes; the call succeeds only when that many replicas confirm it.
+ */
+export interface RedisWaitForReplicas {
+  /** How many replicas must confirm each write (at least 1). */
+  replicas: number;
+  /**
+   * How long the server waits for them, in ms (at least 1: `WAIT` with 0 would wait forever).
+   * Must be shorter than the client's `commandTimeout`. A write not confirmed in time may or may
+   * not survive a failover: the store throws `SessionStoreError` with outcome `'unknown'`, so the
+   * response says the change "may not have been saved".
+   */
+  timeoutMs: number;
+}

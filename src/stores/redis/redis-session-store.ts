@@ -17,18 +17,13 @@ import {
   whenReady,
   type StoreClient,
 } from './redis-connection.js';
-import type { RedisClient, RedisConnectionOptions } from './redis-options.js';
+import type { RedisClient, RedisConnectionOptions, RedisWaitForReplicas } from './redis-options.js';
 import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
 import { pollForLock } from '../../store/lock-polling.js';
 import { SessionStoreError } from '../../store/session-store-error.js';
 import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
-import {
-  checkWaitForReplicas,
-  ConfirmedWrites,
-  scriptSha,
-  type RedisWaitForReplicas,
-} from './redis-durability.js';
+import { checkWaitForReplicas, ConfirmedWrites, scriptSha } from './redis-durability.js';
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
