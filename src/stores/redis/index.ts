@@ -1,4 +1,9 @@
 // `nestjs-typed-session/redis`: the Redis store (ioredis, an optional peer, loaded on first use).
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
-export type { RedisClient, RedisConnectionOptions, RedisEndpoint } from './redis-options.js';
+export type {
+  RedisClient,
+  RedisConnectionOptions,
+  RedisEndpoint,
+  RedisWaitForReplicas,
+} from './redis-options.js';
 export { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
