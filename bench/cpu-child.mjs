@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createApp } from './apps.mjs';
+import { mergeCookies } from './cookie-jar.mjs';
 import { VARIANTS, WORKLOADS } from './variants.mjs';
 
 const variant = VARIANTS.find((v) => v.name === process.argv[2]);
@@ -40,24 +41,6 @@ async function injector(app) {
       setCookie: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw],
     };
   };
-}
-
-/** `name=value` pairs of a Cookie header, updated with Set-Cookie headers as a browser would. */
-function mergeCookies(cookieHeader, setCookieHeaders) {
-  if (setCookieHeaders.length === 0) return cookieHeader;
-  const jar = new Map(
-    cookieHeader
-      ? cookieHeader.split('; ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair])
-      : [],
-  );
-  for (const header of setCookieHeaders) {
-    const pair = header.split(';')[0].trim();
-    const name = pair.slice(0, pair.indexOf('='));
-    const expired = /expires=Thu, 01 Jan 1970/i.test(header) || /max-age=0\b/i.test(header);
-    if (expired || pair.endsWith('=')) jar.delete(name);
-    else jar.set(name, pair);
-  }
-  return [...jar.values()].join('; ');
 }
 
 const app = await createApp(variant, LIB, []);

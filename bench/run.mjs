@@ -32,6 +32,7 @@ import {
   WORKLOADS,
   variantsOf,
 } from './variants.mjs';
+import { mergeCookies } from './cookie-jar.mjs';
 import { runCpu } from './cpu.mjs';
 import { loadLibrary, snapshotLibrary } from './library.mjs';
 import { progress } from './progress.mjs';
@@ -484,23 +485,6 @@ function setCookies(headers) {
     if (key.toLowerCase() === 'set-cookie') return Array.isArray(value) ? value : [value];
   }
   return [];
-}
-
-/** `name=value` pairs from Set-Cookie headers, merged into an existing Cookie header. */
-function mergeCookies(cookieHeader, setCookieHeaders) {
-  const jar = new Map(
-    cookieHeader
-      ? cookieHeader.split('; ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair])
-      : [],
-  );
-  for (const header of setCookieHeaders) {
-    const pair = header.split(';')[0].trim();
-    const name = pair.slice(0, pair.indexOf('='));
-    const expired = /expires=Thu, 01 Jan 1970/i.test(header) || /max-age=0\b/i.test(header);
-    if (expired || pair.endsWith('=')) jar.delete(name);
-    else jar.set(name, pair);
-  }
-  return [...jar.values()].join('; ');
 }
 
 /** One session per connection, created before the measured run: POST /setup, keep the cookie. */
