@@ -24,10 +24,16 @@ import { resolve } from 'node:path';
 import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
+// The ES module build's root (a snapshot from run.mjs, or dist/esm): the core entry and the
+// drivers' entries, as an app imports them from the package.
 const LIB = process.env.CHAOS_LIB
-  ? pathToFileURL(resolve(process.env.CHAOS_LIB)).href
-  : new URL('../../dist/index.js', import.meta.url).href;
-const lib = await import(LIB);
+  ? pathToFileURL(resolve(process.env.CHAOS_LIB)).href + '/'
+  : new URL('../../dist/esm/', import.meta.url).href;
+const lib = {
+  ...(await import(new URL('index.js', LIB).href)),
+  ...(await import(new URL('stores/redis/index.js', LIB).href)),
+  ...(await import(new URL('stores/postgres/index.js', LIB).href)),
+};
 const { SessionModule, Session, SessionSchema, SessionHandle, SessionStore } = lib;
 const { IsArray, IsString } = await import('class-validator');
 

@@ -21,13 +21,14 @@ process.once('exit', () => {
  * of dist/ by someone else during a run cannot break the app.
  */
 export function snapshotLibrary() {
-  const dist = join(ROOT, 'dist/index.js');
-  if (!existsSync(dist)) throw new Error('dist/ is missing: run `npm run build` first');
+  const dist = join(ROOT, 'dist/esm/index.js');
+  if (!existsSync(dist)) throw new Error('dist/esm is missing: run `npm run build` first');
   const target = join(ROOT, 'node_modules/.cache/nestjs-typed-session-chaos/lib');
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   cpSync(join(ROOT, 'dist'), target, { recursive: true });
-  return join(target, 'index.js');
+  // The ES module build's root: the core entry is index.js, the drivers stores/<name>/index.js.
+  return join(target, 'esm');
 }
 
 /** Start bench/chaos/app.mjs with `env`; resolves when it listens. Its logs go to `logFile`. */
