@@ -169,6 +169,6 @@ export class SessionInterceptor implements NestInterceptor {
   }
 }
 
-export function statusOf(error: unknown): number {
+function statusOf(error: unknown): number {
   return error instanceof HttpException ? error.getStatus() : 500;
 }

@@ -260,12 +260,20 @@ export class SessionCommitter {
     if (failures.length) throw new SessionValidationError(failures);
   }
 
+  /** The session's size after this change: what stays as stored, plus what is written. */
   private checkSize(state: SessionState, change: PendingChange): void {
-    const data = state.regeneratedFrom === null ? state.storedTexts() : {};
-    for (const key of change.remove) delete data[key];
-    Object.assign(data, change.set);
     let size = 0;
-    for (const [key, text] of Object.entries(data)) size += key.length + Buffer.byteLength(text);
+    // A regenerate's change already carries every namespace it keeps.
+    const stored = state.regeneratedFrom === null ? state.record?.data : undefined;
+    if (stored) {
+      for (const key of Object.keys(stored)) {
+        if (Object.hasOwn(change.set, key) || change.remove.includes(key)) continue;
+        size += key.length + Buffer.byteLength(stored[key]);
+      }
+    }
+    for (const key of Object.keys(change.set)) {
+      size += key.length + Buffer.byteLength(change.set[key]);
+    }
     if (size > this.options.maxSize) throw new SessionTooLargeError(size, this.options.maxSize);
   }
 

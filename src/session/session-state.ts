@@ -35,12 +35,12 @@ export interface PendingChange {
 }
 
 /** A `Record` without a prototype, so that any key (even `toString`) is only ever its own. */
-export function emptyRecord<V>(): Record<string, V> {
+function emptyRecord<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;
 }
 
 /** `record[key]` if it is the record's own entry: never a member of `Object.prototype`. */
-export function ownEntry<V>(record: Record<string, V> | undefined, key: string): V | undefined {
+function ownEntry<V>(record: Record<string, V> | undefined, key: string): V | undefined {
   return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
@@ -97,7 +97,7 @@ export class SessionState {
   }
 
   /** A copy of the JSON text per key as the store holds it (as loaded or last committed). */
-  storedTexts(): Record<string, string> {
+  private storedTexts(): Record<string, string> {
     return Object.assign(emptyRecord<string>(), this.record?.data);
   }
 
