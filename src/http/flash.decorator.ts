@@ -1,15 +1,11 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { findRequestSession } from '../session/request-registry.js';
 import { appendMethodMetadata, SESSION_PARAMS } from './route-metadata.js';
 import type { SessionParamSpec } from './route-plan.js';
+import { injectFromSession } from './route-session.js';
 
-const takeFlash = createParamDecorator((key: string, context: ExecutionContext) => {
-  const session = findRequestSession(context.switchToHttp().getRequest<object>());
-  if (!session?.state.loaded) {
-    throw new Error('@Flash() needs SessionModule.forRoot() imported in the application');
-  }
-  return session.handle.takeFlash(key);
-});
+const takeFlash = createParamDecorator((key: string, context: ExecutionContext) =>
+  injectFromSession(context, '@Flash()', (session) => session.handle.takeFlash(key)),
+);
 
 /**
  * Injects the flash message under `key` that an earlier request left with

@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 type Headers = Record<string, unknown> | unknown[];
 
 /**
- * Holds a Node response back until `beforeSend` has run, for the one case the interceptor cannot
+ * Holds a Node response back until `beforeSend` has run, for the one case the route's own commit cannot
  * cover: a guard changed the session and then rejected the request, so the handler, and the
- * interceptor around it, never run. Nest's exception filter then answers; this barrier delays
+ * commit that follows it, never run. Nest's exception filter then answers; this barrier delays
  * that answer's head and body until the session is committed, adds the cookie the commit set,
  * and lets it go. `beforeSend` gets the status code and may answer with a replacement response
  * (a 503 when the store failed). Installed only on requests whose session a guard reached.

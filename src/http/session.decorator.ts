@@ -1,27 +1,20 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { schemaOf, type SessionSchemaClass } from '../schema/session-schema.decorator.js';
-import { findRequestSession } from '../session/request-registry.js';
 import { SessionHandle } from '../session/session-handle.js';
 import { appendMethodMetadata, SESSION_PARAMS } from './route-metadata.js';
 import type { SessionParamSpec } from './route-plan.js';
+import { injectFromSession } from './route-session.js';
 
 export interface SessionParamOptions {
   /** The route only reads the session: it never writes it and never waits for a session lock. */
   readonly?: boolean;
 }
 
-const injectSession = createParamDecorator((spec: SessionParamSpec, context: ExecutionContext) => {
-  const session = findRequestSession(context.switchToHttp().getRequest<object>());
-  if (!session?.state.loaded) {
-    const where = `${context.getClass().name}.${context.getHandler().name}()`;
-    throw new Error(
-      `@Session() in ${where}: no session was prepared for this request; ` +
-        `import SessionModule.forRoot() in the application`,
-    );
-  }
-  // The interceptor loaded the session and every requested namespace before the handler ran.
-  return spec.schema ? session.state.slots.get(spec.schema.key)?.value : session.handle;
-});
+const injectSession = createParamDecorator((spec: SessionParamSpec, context: ExecutionContext) =>
+  injectFromSession(context, '@Session()', (session) =>
+    spec.schema ? session.state.slots.get(spec.schema.key)?.value : session.handle,
+  ),
+);
 
 /**
  * Injects the session. The parameter's type picks what: a `@SessionSchema` class gets a

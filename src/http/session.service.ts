@@ -49,7 +49,7 @@ export class SessionService {
       state.route = routeLabel(request, name);
       if (plan) {
         state.commits = true;
-        // Reached before the interceptor (in a guard): if the guard rejects, the interceptor
+        // Reached before the handler (in a guard): if the guard rejects, the route's commit
         // never runs, so the response waits at the barrier for the commit instead.
         const raw = (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
         if (typeof raw.writeHead === 'function') {

@@ -11,7 +11,6 @@ import { findEventEmitter } from '../events/find-event-emitter.js';
 import { SessionEventHub } from '../events/session-event-hub.js';
 import { SessionEvents } from '../events/session-events.js';
 import { RoutePlans } from '../http/route-plan.js';
-import { SessionInterceptor } from '../http/session.interceptor.js';
 import { SessionRouteBinder } from '../http/session-route-binder.js';
 import { SessionService } from '../http/session.service.js';
 import { SessionCookies } from '../cookie/session-cookies.js';
@@ -29,8 +28,8 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
 /**
  * Server-side sessions: `SessionModule.forRoot({ secret })` or `forRootAsync({ useFactory,
  * inject })`. Registers the store under the `SessionStore` token (swap it with
- * `overrideProvider(SessionStore)`) and `SessionService`, and puts the commit interceptor on the
- * routes that use the session. Global unless `isGlobal: false`.
+ * `overrideProvider(SessionStore)`) and `SessionService`, and binds the commit to the routes that
+ * use the session. Global unless `isGlobal: false`.
  */
 @Module({
   imports: [DiscoveryModule],
@@ -54,7 +53,6 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
     SessionCommitter,
     SessionService,
     RoutePlans,
-    SessionInterceptor,
     SessionRouteBinder,
     SessionEventHub,
     SessionEvents,
@@ -76,7 +74,7 @@ export class SessionModule
 
   /**
    * Nest calls this while it sets up middleware, the step right before it builds the routes:
-   * the last moment to put the interceptor on them. No middleware is applied.
+   * the last moment to bind the session to them. No middleware is applied.
    */
   configure(_consumer: MiddlewareConsumer): void {
     this.binder.bindRoutes();

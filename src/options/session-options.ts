@@ -80,7 +80,7 @@ export interface SessionModuleOptions {
    */
   consent?: (request: unknown) => boolean;
   /**
-   * Run on every route, as a global interceptor would: every request counts as activity (its
+   * Bind every route, not only those that use the session: every request counts as activity (its
    * session's expiry is refreshed when due) and any route may write the session. Default
    * `false`: only routes that use the session (a `@Session()` parameter, `@SessionLock()`,
    * `@UsesSession()`) run this library's code; others are untouched and do not refresh expiry.

@@ -1,6 +1,6 @@
 /**
  * The few things the module needs from a request and a response, working on Express, Fastify
- * and plain Node objects alike. Fastify hands interceptors its wrapped request (`.raw` is
+ * and plain Node objects alike. Fastify hands guards and parameter decorators its wrapped request (`.raw` is
  * Node's), Express hands the Node object itself.
  */
 

@@ -15,8 +15,8 @@ export interface RequestSession {
 }
 
 /**
- * The session of each request in flight, keyed by `request.raw ?? request` so that a guard, the
- * interceptor and a parameter decorator all reach the same one on Express and on Fastify.
+ * The session of each request in flight, keyed by `request.raw ?? request` so that a guard, a
+ * parameter decorator and the route's commit all reach the same one on Express and on Fastify.
  * A WeakMap: the entry goes when the request object does.
  */
 const sessions = new WeakMap<object, RequestSession>();

@@ -5,7 +5,7 @@ import type { SessionSchemaClass } from '../schema/session-schema.decorator.js';
  * The current request's session: the untyped bag of ASP.NET's `ISession` (`get`/`set`/`remove`/
  * `clear`/`keys`), typed views (`load`), and the life-cycle calls. Inject it with
  * `@Session() session: SessionHandle`, or get it from `SessionService` in a guard or provider.
- * Changes are committed by the module's interceptor before the response is sent.
+ * Changes are committed after the route's handler, before the response is sent.
  */
 export abstract class SessionHandle {
   /** The session id (for a new session, the id it will be stored under). */
