@@ -115,7 +115,9 @@ export function routeCallFactory(
     return call;
   }
   const { ready } = startRouteSession(binding, request, response);
-  return ready ? ready.then(() => call) : call;
+  // The route's session parameters wait for the preparation already; Nest settles them all
+  // before the handler. Only a route without one (`@SessionLock()`, `@UsesSession()`) waits here.
+  return ready && !binding.plan.hasParams ? ready.then(() => call) : call;
 }
 
 export const RouteCallParam = createParamDecorator(routeCallFactory);

@@ -22,6 +22,8 @@ export interface RoutePlan {
   readonly name: string;
   /** The route uses the session: its changes are committed. */
   readonly usesSession: boolean;
+  /** It has `@Session()` or `@Flash()` parameters (which wait for the session to be loaded). */
+  readonly hasParams: boolean;
   readonly schemas: readonly SessionSchemaDefinition[];
   readonly readonly: boolean;
   readonly lock: Required<SessionLockOptions> | null;
@@ -40,6 +42,7 @@ export function planRoute(
   return {
     name: `${controller.name}.${method}()`,
     usesSession: params.length > 0 || lock !== undefined || marked,
+    hasParams: params.length > 0,
     schemas: params.flatMap((param) => (param.schema ? [param.schema] : [])),
     readonly: params.some((param) => param.readonly),
     lock: lock

@@ -11,18 +11,18 @@ import {
 import type { SessionState } from '../session/session-state.js';
 import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { routeBindingOf, type RouteBinding } from './route-binding.js';
-import { routeLabel } from './route-label.js';
 
 /**
  * The preparation of each request's session on a bound route (lock, load, the namespaces the
  * route's parameters want), started by whichever of the route's parameters Nest extracts first
  * and awaited by all of them: Nest settles every parameter before it calls the handler.
  */
-const preparations = new WeakMap<SessionState, Promise<void>>();
+const preparations = new WeakMap<SessionState, Promise<void> | null>();
 
 /**
  * The request's session on a route that uses it, with its preparation started. Returns the
- * session and the promise of its preparation, or `null` when everything is ready already.
+ * session and the promise of its preparation, or `null` when it was all done at once (a request
+ * without a session cookie, namespaces built synchronously).
  */
 export function startRouteSession(
   binding: RouteBinding,
@@ -35,23 +35,41 @@ export function startRouteSession(
   if (ready === undefined) {
     state.commits = true;
     const { plan } = binding;
-    state.route ||= routeLabel(request, plan.name);
+    // Only a route that does not commit names itself in an error, so the plan's name will do.
+    state.route ||= plan.name;
     if (plan.readonly) state.readonly = true;
     ready = prepare(binding, state);
     preparations.set(state, ready);
   }
-  return { session, ready: state.loaded ? null : ready };
+  return { session, ready };
 }
 
-/** Lock (when asked), load the session and every namespace the route's parameters want. */
-async function prepare({ plan, services }: RouteBinding, state: SessionState): Promise<void> {
-  if (plan.lock && !state.readonly) await acquireLock({ plan, services }, state);
-  await services.loader.ready(state);
-  for (const schema of plan.schemas) {
-    if (!services.loader.materializeKnown(state, schema)) {
-      await services.loader.materialize(state, schema);
-    }
+/**
+ * Lock (when asked), load the session and every namespace the route's parameters want; `null`
+ * when that took no waiting. Not an `async` function: on the common path it is one promise, the
+ * store's read.
+ */
+function prepare(binding: RouteBinding, state: SessionState): Promise<void> | null {
+  if (binding.plan.lock && !state.readonly) {
+    return acquireLock(binding, state).then(() => loadFor(binding, state) ?? undefined);
   }
+  return loadFor(binding, state);
+}
+
+function loadFor({ plan, services }: RouteBinding, state: SessionState): Promise<void> | null {
+  const { loader } = services;
+  const materializeAll = (): Promise<void> | null => {
+    let pending: Promise<unknown> | null = null;
+    for (const schema of plan.schemas) {
+      if (!pending && loader.materializeKnown(state, schema)) continue;
+      const next = () => loader.materialize(state, schema);
+      pending = pending ? pending.then(next) : next();
+    }
+    return pending as Promise<void> | null;
+  };
+  const reading = loader.ready(state);
+  if (state.loaded) return materializeAll();
+  return reading.then(() => materializeAll() ?? undefined);
 }
 
 async function acquireLock({ plan, services }: RouteBinding, state: SessionState): Promise<void> {

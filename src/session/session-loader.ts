@@ -6,7 +6,7 @@ import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { SchemaCodec, type Decoded } from '../schema/schema-codec.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
-import { isExpired } from '../store/session-record.js';
+import { isExpired, type StoredSession } from '../store/session-record.js';
 import { SessionStore } from '../store/session-store.js';
 import { CorruptSessionRecordError } from '../store/session-store-error.js';
 import type { SessionState, Slot } from './session-state.js';
@@ -43,16 +43,38 @@ export class SessionLoader {
     return state.currentId;
   }
 
-  /** Read the session from the store once; later calls share the first read. */
+  /**
+   * Read the session from the store once; later calls share the first read. A request without a
+   * valid cookie reads nothing and gets a settled promise (no new one per request).
+   */
   ready(state: SessionState): Promise<void> {
-    if (state.loaded) return Promise.resolve();
-    state.loading ??= this.load(state).then(
-      () => {
+    if (state.loaded) return SETTLED;
+    if (state.loading) return state.loading;
+    const id = this.cookieId(state);
+    if (!id) {
+      state.adopt(undefined, null); // forged or absent: fresh, no store read
+      state.loaded = true;
+      return SETTLED;
+    }
+    let reading: Promise<StoredSession | null>;
+    try {
+      reading = this.store.get(id);
+    } catch (error) {
+      reading = Promise.reject(error as Error);
+    }
+    state.loading = reading.then(
+      (record) => {
+        this.adoptRecord(state, id, record);
         state.loaded = true;
       },
       (error: unknown) => {
-        state.loading = undefined; // a failed read may be tried again
-        throw error;
+        try {
+          this.adoptRecord(state, id, this.unreadable(state, id, error));
+          state.loaded = true;
+        } catch (failure) {
+          state.loading = undefined; // a failed read may be tried again
+          throw failure;
+        }
       },
     );
     return state.loading;
@@ -141,23 +163,23 @@ export class SessionLoader {
     return this.invalidStoredData(state, slot, schema, fields);
   }
 
-  private async load(state: SessionState): Promise<void> {
-    const id = this.cookieId(state);
-    if (!id) return state.adopt(undefined, null); // forged or absent: fresh, no store read
-    let record;
-    try {
-      record = await this.store.get(id);
-    } catch (error) {
-      if (!(error instanceof CorruptSessionRecordError)) {
-        throw this.faults.unavailable(state, 'read', error);
-      }
-      if (this.options.onInvalidStoredData === 'reject') {
-        throw new StoredSessionInvalidError('(record)', [error.problem]);
-      }
-      this.faults.warn(`session ${sessionTag(id)}: ${error.message}; a fresh session replaces it`);
-      this.destroyQuietly(id, 'corrupt');
-      record = null;
+  /**
+   * A read that failed: a corrupt record is `null` (a fresh session replaces it) unless
+   * 'reject' is set; anything else is the store being unavailable.
+   */
+  private unreadable(state: SessionState, id: string, error: unknown): null {
+    if (!(error instanceof CorruptSessionRecordError)) {
+      throw this.faults.unavailable(state, 'read', error);
     }
+    if (this.options.onInvalidStoredData === 'reject') {
+      throw new StoredSessionInvalidError('(record)', [error.problem]);
+    }
+    this.faults.warn(`session ${sessionTag(id)}: ${error.message}; a fresh session replaces it`);
+    this.destroyQuietly(id, 'corrupt');
+    return null;
+  }
+
+  private adoptRecord(state: SessionState, id: string, record: StoredSession | null): void {
     const now = this.options.clock();
     if (record && isExpired(record.metadata, now)) {
       this.destroyQuietly(id, 'expired'); // the store kept it past its expiry; never bring it back
@@ -207,6 +229,8 @@ export class SessionLoader {
       );
   }
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** No stored text and no value a handler put there (or the handler removed it). */
 function isAbsent(slot: Slot): boolean {
