@@ -47,13 +47,21 @@ export async function openRedisClient(
   if (options.clusterNodes) {
     client = new ioredis.Cluster(options.clusterNodes as ClusterNode[], {
       enableOfflineQueue: false,
+      enableAutoPipelining: true,
       clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
       ...clusterOptions,
       // Node connections keep their offline queue: the cluster opens them lazily.
       redisOptions: { ...FAIL_FAST, ...clusterOptions?.redisOptions },
     });
   } else {
-    const base: RedisOptions = { ...FAIL_FAST, enableOfflineQueue: false };
+    // Auto-pipelining sends the commands of concurrent requests issued in one tick as one write:
+    // measured at 50 concurrent reads, 13 µs of CPU per read instead of 20-23. Each command still
+    // answers on its own, so one request's read is still one round trip.
+    const base: RedisOptions = {
+      ...FAIL_FAST,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+    };
     if (options.sentinels) {
       base.sentinels = options.sentinels as Array<Partial<SentinelAddress>>;
       base.name = options.sentinelName;
