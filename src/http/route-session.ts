@@ -13,13 +13,6 @@ import type { PlatformRequest, PlatformResponse } from '../platform/http-platfor
 import { routeBindingOf, type RouteBinding } from './route-binding.js';
 
 /**
- * The preparation of each request's session on a bound route (lock, load, the namespaces the
- * route's parameters want), started by whichever of the route's parameters Nest extracts first
- * and awaited by all of them: Nest settles every parameter before it calls the handler.
- */
-const preparations = new WeakMap<SessionState, Promise<void> | null>();
-
-/**
  * The request's session on a route that uses it, with its preparation started. Returns the
  * session and the promise of its preparation, or `null` when it was all done at once (a request
  * without a session cookie, namespaces built synchronously).
@@ -31,7 +24,9 @@ export function startRouteSession(
 ): { session: RequestSession; ready: Promise<void> | null } {
   const session = requestSessionFor(binding.services, request, response);
   const { state } = session;
-  let ready = preparations.get(state);
+  // Started by whichever of the route's parameters Nest extracts first and awaited by all of
+  // them: Nest settles every parameter before it calls the handler.
+  let ready = state.preparing;
   if (ready === undefined) {
     state.commits = true;
     const { plan } = binding;
@@ -39,7 +34,7 @@ export function startRouteSession(
     state.route ||= plan.name;
     if (plan.readonly) state.readonly = true;
     ready = prepare(binding, state);
-    preparations.set(state, ready);
+    state.preparing = ready;
   }
   return { session, ready };
 }

@@ -68,6 +68,11 @@ export class SessionState {
   verifiedCookieId: string | null | undefined;
   /** The store read in progress or done, shared by every caller. */
   loading: Promise<void> | undefined;
+  /**
+   * The preparation of the session for the route's parameters (lock, load, namespaces): `null`
+   * when it took no waiting, `undefined` until started. Set by the HTTP layer.
+   */
+  preparing: Promise<void> | null | undefined;
   loaded = false;
   /** The current id; `undefined` until a new session needs one. */
   currentId: string | undefined;
