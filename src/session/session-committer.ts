@@ -29,7 +29,12 @@ import { TouchTracker } from './touch-tracker.js';
  */
 @Injectable()
 export class SessionCommitter {
-  private readonly tracker: TouchTracker;
+  /**
+   * Only `everyRoute` touches sessions it did not read (`touchFromCookie`), so only then is it
+   * worth remembering when each was last refreshed: otherwise a 100,000-entry map per process
+   * would be kept up to date on every commit for nothing.
+   */
+  private readonly tracker: TouchTracker | null;
 
   constructor(
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
@@ -40,7 +45,7 @@ export class SessionCommitter {
     private readonly faults: StoreFaults,
     private readonly events: SessionEventHub,
   ) {
-    this.tracker = new TouchTracker(options.touchAfter);
+    this.tracker = options.everyRoute ? new TouchTracker(options.touchAfter) : null;
   }
 
   /**
@@ -87,7 +92,7 @@ export class SessionCommitter {
     } catch (error) {
       throw this.faults.unavailable(state, 'destroy', error);
     }
-    for (const id of ids) if (id) this.tracker.forget(id);
+    for (const id of ids) if (id) this.tracker?.forget(id);
     if (ids[0]) this.announce('session.destroyed', ids[0]);
     state.adopt(undefined, null);
     state.regeneratedFrom = null;
@@ -124,7 +129,7 @@ export class SessionCommitter {
     const id = this.cookies.verifiedId(request);
     if (!id) return;
     const now = this.options.clock();
-    if (!this.tracker.isDue(id, now)) return;
+    if (!this.tracker || !this.tracker.isDue(id, now)) return;
     this.tracker.record(id, now);
     this.blindTouch(id, now);
     if (response && this.options.cookie.maxAge !== undefined) {
@@ -160,7 +165,7 @@ export class SessionCommitter {
     if (replaced !== null) await this.retire(state, replaced, id);
     const created = state.isNew;
     state.committed(id, change, metadata, recreate);
-    this.tracker.record(id, now);
+    this.tracker?.record(id, now);
     if (replaced !== null) this.announce('session.regenerated', id, replaced);
     else if (created) this.announce('session.created', id);
     if (recreate || this.options.cookie.maxAge !== undefined) this.setCookie(state, id);
@@ -192,7 +197,7 @@ export class SessionCommitter {
       await this.removeCopy(newId);
       throw new SessionInterruptedError();
     }
-    this.tracker.forget(replaced);
+    this.tracker?.forget(replaced);
   }
 
   /** Remove a regenerate's copy that must not live; if that fails too, no client holds it. */
@@ -211,7 +216,7 @@ export class SessionCommitter {
     if (!stored) return;
     if (!state.touchRequested && now - stored.lastSeenAt < this.options.touchAfter) return;
     const id = this.loader.idOf(state);
-    this.tracker.record(id, now);
+    this.tracker?.record(id, now);
     this.blindTouch(id, now);
     state.touched({ ...stored, lastSeenAt: now, idleExpiresAt: now + this.options.idleTimeout });
     if (this.options.cookie.maxAge !== undefined) this.setCookie(state, id);
@@ -221,7 +226,7 @@ export class SessionCommitter {
     this.store
       .touch(id, { lastSeenAt: now, idleExpiresAt: now + this.options.idleTimeout })
       .catch((error: unknown) => {
-        this.tracker.forget(id);
+        this.tracker?.forget(id);
         this.faults.warn(`session touch failed (the response went on): ${String(error)}`);
       });
   }
