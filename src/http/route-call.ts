@@ -106,9 +106,10 @@ export function routeCallFactory(
 ): RouteCall | Promise<RouteCall> | undefined {
   const binding = routeBindingOf(context.getHandler());
   if (!binding) return undefined;
-  const http = context.switchToHttp();
-  const request = http.getRequest<PlatformRequest>();
-  const response = http.getResponse<PlatformResponse>();
+  // The arguments of an HTTP context are [request, response, next]; `switchToHttp()` would
+  // allocate three closures per call to hand them out.
+  const request = context.getArgByIndex<PlatformRequest>(0);
+  const response = context.getArgByIndex<PlatformResponse>(1);
   const call = new RouteCall(binding, request, response);
   if (!binding.plan.usesSession) {
     startActivity(binding, request, response);

@@ -121,11 +121,15 @@ export function injectFromSession(
   decorator: string,
   pick: (session: RequestSession) => unknown,
 ): unknown {
-  const http = context.switchToHttp();
-  const request = http.getRequest<PlatformRequest>();
+  // [request, response, next]: read directly, as `switchToHttp()` allocates three closures.
+  const request = context.getArgByIndex<PlatformRequest>(0);
   const binding = routeBindingOf(context.getHandler());
   if (binding?.plan.usesSession) {
-    const { session, ready } = startRouteSession(binding, request, http.getResponse());
+    const { session, ready } = startRouteSession(
+      binding,
+      request,
+      context.getArgByIndex<PlatformResponse>(1),
+    );
     return ready ? ready.then(() => pick(session)) : pick(session);
   }
   const session = findRequestSession(request);
