@@ -20,6 +20,7 @@ import { SessionLoader } from '../session/session-loader.js';
 import { StoreFaults } from '../session/store-faults.js';
 import { SessionStore } from '../store/session-store.js';
 import { MemorySessionStore } from '../stores/memory/memory-session-store.js';
+import { keyedSessionStoreProvider } from '../store-keys/keyed-store.provider.js';
 import { resolveSessionOptions } from '../options/resolve-session-options.js';
 import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import { ConfigurableSessionModule, SESSION_MODULE_OPTIONS } from './session.module-definition.js';
@@ -46,6 +47,7 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
       useFactory: (options: ResolvedSessionOptions) =>
         options.store ?? new MemorySessionStore({ now: options.clock }),
     },
+    keyedSessionStoreProvider,
     SessionCookies,
     SchemaCodec,
     StoreFaults,

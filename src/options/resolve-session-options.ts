@@ -1,4 +1,5 @@
 import type { ResolvedSessionOptions, SessionModuleOptions, SameSite } from './session-options.js';
+import { resolveStoreKeys } from './resolve-store-keys.js';
 
 const MINUTE = 60_000;
 const MIN_SECRET_LENGTH = 32;
@@ -125,8 +126,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   if (options.clock !== undefined && typeof options.clock !== 'function') {
     throw new SessionOptionsError('clock', 'must be a function returning epoch milliseconds');
   }
+  const cookieSecrets = secrets(options.secret);
   return {
-    secrets: secrets(options.secret),
+    secrets: cookieSecrets,
     store: options.store,
     cookie: {
       name,
@@ -152,6 +154,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     idFrom,
     header: header.toLowerCase(),
     consent: options.consent,
+    storeKeys: resolveStoreKeys(options.storeKeys, cookieSecrets, (option, problem) => {
+      throw new SessionOptionsError(option, problem);
+    }),
     clock: options.clock ?? Date.now,
   };
 }

@@ -86,8 +86,40 @@ export interface SessionModuleOptions {
    * `@UsesSession()`) run this library's code; others are untouched and do not refresh expiry.
    */
   everyRoute?: boolean;
+  /**
+   * How a session id becomes the key its store sees. Default `'hashed'`: an HMAC-SHA256 of the
+   * id, so a dump of the store holds no id a cookie could carry. `'plain'`: the id itself (as
+   * before 0.2). An object tunes the hashed form; see `SessionStoreKeyOptions`.
+   */
+  storeKeys?: 'hashed' | 'plain' | SessionStoreKeyOptions;
   /** The clock, in epoch ms; tests pass a controllable one. Default `Date.now`. */
   clock?: () => number;
+}
+
+/** The hashed form of store keys (`storeKeys`), tuned. */
+export interface SessionStoreKeyOptions {
+  /**
+   * The key of the HMAC, at least 32 characters, never one of the cookie `secret`s: those
+   * rotate, and a new store key secret finds none of the sessions stored under the old one.
+   * Set it once and keep it. Default: none, a fixed public key; the store keys are then a plain
+   * one-way hash of the 192-bit random ids (still no usable cookie in a dump), and a secret adds
+   * that whoever can write to the store cannot place a session under an id they hold.
+   */
+  secret?: string;
+  /**
+   * `'plain'`: also find a session stored under its plain id (written before hashing was on)
+   * and move it under its hashed key on its first read. For an existing deployment switching to
+   * hashed keys: keep it for one idle timeout after the switch (every live session has been read
+   * and moved, or has expired), then remove it. Costs a second store read when a cookie names a
+   * session that is not under its hashed key.
+   */
+  migrateFrom?: 'plain';
+}
+
+/** `storeKeys`, checked: the HMAC key (`null` for plain keys) and whether plain keys are read. */
+export interface ResolvedStoreKeys {
+  hmacKey: Buffer | null;
+  migrateFromPlain: boolean;
 }
 
 /** Options after validation, with every default filled in. */
@@ -107,5 +139,6 @@ export interface ResolvedSessionOptions {
   idFrom: Array<'cookie' | 'header'>;
   header: string;
   consent: ((request: unknown) => boolean) | undefined;
+  storeKeys: ResolvedStoreKeys;
   clock: () => number;
 }

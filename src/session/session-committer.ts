@@ -13,11 +13,10 @@ import type { PlatformRequest, PlatformResponse } from '../platform/http-platfor
 import { SchemaCodec, type FieldFailure } from '../schema/schema-codec.js';
 import { schemaForKey } from '../schema/session-schema.decorator.js';
 import type { SessionLockRequest, SessionMetadata, SessionWrite } from '../store/session-record.js';
-import { SessionStore } from '../store/session-store.js';
+import { KEYED_SESSION_STORE, KeyedSessionStore } from '../store-keys/keyed-session-store.js';
 import { SessionEventHub } from '../events/session-event-hub.js';
 import type { SessionEvent, SessionEventType } from '../events/session-event.js';
 import { SessionLoader } from './session-loader.js';
-import { sessionTag } from './session-tag.js';
 import type { PendingChange, SessionState } from './session-state.js';
 import { unstorableText } from './storable-text.js';
 import { StoreFaults } from './store-faults.js';
@@ -38,7 +37,7 @@ export class SessionCommitter {
 
   constructor(
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-    private readonly store: SessionStore,
+    @Inject(KEYED_SESSION_STORE) private readonly store: KeyedSessionStore,
     private readonly loader: SessionLoader,
     private readonly cookies: SessionCookies,
     private readonly codec: SchemaCodec,
@@ -173,8 +172,8 @@ export class SessionCommitter {
 
   private announce(type: SessionEventType, id: string, previous?: string): void {
     if (!this.events.listening) return;
-    const event: SessionEvent = { type, tag: sessionTag(id), at: this.options.clock() };
-    if (previous !== undefined) event.previousTag = sessionTag(previous);
+    const event: SessionEvent = { type, tag: this.loader.tag(id), at: this.options.clock() };
+    if (previous !== undefined) event.previousTag = this.loader.tag(previous);
     this.events.emit(event);
   }
 

@@ -7,7 +7,7 @@ import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { SchemaCodec, type Decoded } from '../schema/schema-codec.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import { isExpired, type StoredSession } from '../store/session-record.js';
-import { SessionStore } from '../store/session-store.js';
+import { KEYED_SESSION_STORE, KeyedSessionStore } from '../store-keys/keyed-session-store.js';
 import { CorruptSessionRecordError } from '../store/session-store-error.js';
 import type { SessionState, Slot } from './session-state.js';
 import { SessionEventHub } from '../events/session-event-hub.js';
@@ -22,7 +22,7 @@ import { StoreFaults } from './store-faults.js';
 export class SessionLoader {
   constructor(
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-    private readonly store: SessionStore,
+    @Inject(KEYED_SESSION_STORE) private readonly store: KeyedSessionStore,
     private readonly cookies: SessionCookies,
     private readonly codec: SchemaCodec,
     private readonly faults: StoreFaults,
@@ -35,6 +35,14 @@ export class SessionLoader {
       state.verifiedCookieId = this.cookies.verifiedId(state.request);
     }
     return state.verifiedCookieId;
+  }
+
+  /**
+   * The tag that names the session of `id` in logs and events. Taken from its store key, the
+   * only name a store knows, so that events a store raises itself (expiry) carry the same tag.
+   */
+  tag(id: string): string {
+    return sessionTag(this.store.keyOf(id));
   }
 
   /** The current id, drawing a new one for a session that has none yet. */
@@ -174,7 +182,7 @@ export class SessionLoader {
     if (this.options.onInvalidStoredData === 'reject') {
       throw new StoredSessionInvalidError('(record)', [error.problem]);
     }
-    this.faults.warn(`session ${sessionTag(id)}: ${error.message}; a fresh session replaces it`);
+    this.faults.warn(`session ${this.tag(id)}: ${error.message}; a fresh session replaces it`);
     this.destroyQuietly(id, 'corrupt');
     return null;
   }
@@ -183,7 +191,7 @@ export class SessionLoader {
     const now = this.options.clock();
     if (record && isExpired(record.metadata, now)) {
       this.destroyQuietly(id, 'expired'); // the store kept it past its expiry; never bring it back
-      this.events.emit({ type: 'session.expired', tag: sessionTag(id), at: now });
+      this.events.emit({ type: 'session.expired', tag: this.tag(id), at: now });
       record = null;
     }
     state.adopt(id, record);
@@ -198,7 +206,7 @@ export class SessionLoader {
     if (this.options.onInvalidStoredData === 'reject') {
       throw new StoredSessionInvalidError(schema.key, fields);
     }
-    const tag = sessionTag(this.idOf(state));
+    const tag = this.tag(this.idOf(state));
     this.faults.warn(
       `session ${tag}: namespace "${schema.key}" failed its schema (${fields.join(', ')}); reset to defaults`,
     );
@@ -215,7 +223,7 @@ export class SessionLoader {
       slot.value = JSON.parse(slot.stored) as unknown;
     } catch {
       this.faults.warn(
-        `session ${sessionTag(this.idOf(state))}: stored value of "${key}" is not JSON`,
+        `session ${this.tag(this.idOf(state))}: stored value of "${key}" is not JSON`,
       );
       slot.unreadable = true;
     }
@@ -225,7 +233,7 @@ export class SessionLoader {
     this.store
       .destroy(id)
       .catch((error: unknown) =>
-        this.faults.warn(`destroy of ${why} session ${sessionTag(id)} failed: ${String(error)}`),
+        this.faults.warn(`destroy of ${why} session ${this.tag(id)} failed: ${String(error)}`),
       );
   }
 }

@@ -8,6 +8,7 @@ export type { JestLikeRunner, NodeTestLikeRunner, TestRunner } from './test-runn
 export {
   createSessionCookie,
   readSession,
+  sessionStoreKey,
   type SessionAppRef,
   type SessionTestData,
 } from './session-cookies.js';

@@ -7,6 +7,7 @@ import { schemaForKey, versionKey } from '../schema/session-schema.decorator.js'
 import type { JsonValue } from '../store/json-value.js';
 import { isExpired, type SessionMetadata } from '../store/session-record.js';
 import { SessionStore } from '../store/session-store.js';
+import { KEYED_SESSION_STORE, type KeyedSessionStore } from '../store-keys/keyed-session-store.js';
 
 /**
  * What the helpers need of an app: `INestApplication`, `TestingModule` or any module reference
@@ -61,10 +62,7 @@ export async function readSession(
   cookie: string | readonly string[] | undefined,
 ): Promise<Record<string, JsonValue> | null> {
   const { store, options } = sessionParts(app);
-  const name = options.cookie.name;
-  const headers = cookie === undefined ? [] : typeof cookie === 'string' ? [cookie] : cookie;
-  const value = headers.map((header) => readCookie(header, name)).find((found) => found);
-  const id = value ? new CookieSigner(options.secrets).unsign(value) : null;
+  const id = cookieSessionId(options, cookie);
   if (id === null) return null;
   const record = await store.get(id);
   if (!record || isExpired(record.metadata, options.clock())) return null;
@@ -75,8 +73,38 @@ export async function readSession(
   return data;
 }
 
+/**
+ * The key the app's store holds a session under (see the `storeKeys` option): for a test that
+ * looks at the store itself (`store.get(key)`, a Redis key, a table row). Takes the session's
+ * cookie (as `readSession` does) or its bare id; `null` when the cookie is missing or forged.
+ */
+export function sessionStoreKey(
+  app: SessionAppRef,
+  cookieOrId: string | readonly string[] | undefined,
+): string | null {
+  const { store, options } = sessionParts(app);
+  const id =
+    typeof cookieOrId === 'string' && !cookieOrId.includes('=')
+      ? cookieOrId.split('.')[0]
+      : cookieSessionId(options, cookieOrId);
+  return id === null ? null : store.keyOf(id);
+}
+
+/** The verified session id in a `Cookie` header, a `Set-Cookie` value or a list of them. */
+function cookieSessionId(
+  options: ResolvedSessionOptions,
+  cookie: string | readonly string[] | undefined,
+): string | null {
+  const headers = cookie === undefined ? [] : typeof cookie === 'string' ? [cookie] : cookie;
+  const value = headers
+    .map((header) => readCookie(header, options.cookie.name))
+    .find((found) => found);
+  return value ? new CookieSigner(options.secrets).unsign(value) : null;
+}
+
+/** The app's options and its store as the session engine sees it: by session id. */
 function sessionParts(app: SessionAppRef): {
-  store: SessionStore;
+  store: KeyedSessionStore;
   options: ResolvedSessionOptions;
 } {
   let options: ResolvedSessionOptions;
@@ -87,7 +115,7 @@ function sessionParts(app: SessionAppRef): {
       cause: error,
     });
   }
-  return { store: app.get(SessionStore, { strict: false }) as SessionStore, options };
+  return { store: app.get(KEYED_SESSION_STORE, { strict: false }) as KeyedSessionStore, options };
 }
 
 function newMetadata(options: ResolvedSessionOptions): SessionMetadata {

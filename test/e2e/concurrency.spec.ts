@@ -5,6 +5,7 @@ import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { concurrencyStores } from '../support/concurrency-stores.js';
 import { GatedStore } from '../support/gated-store.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 const SECRET = 'concurrency-secret-concurrency-secret';
 const stores = await concurrencyStores();
@@ -86,7 +87,7 @@ describe.each(cases)(
 
     it('a lock holder that never releases: the lock expires after its TTL and the next request proceeds', async () => {
       const browser = await startedBrowser();
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       const crashed = await store.acquireLock(id, { ttlMs: 400, waitMs: 0 });
       expect(crashed).not.toBeNull();
       const started = Date.now();
@@ -97,7 +98,7 @@ describe.each(cases)(
 
     it('a request that cannot get the lock in time gets 423 and changes nothing', async () => {
       const browser = await startedBrowser();
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       const token = await store.acquireLock(id, { ttlMs: 5_000, waitMs: 0 });
       try {
         const reply = await browser.post('/locked/slow', { wait: 0, sku: 'blocked' });
@@ -111,7 +112,7 @@ describe.each(cases)(
 
     it('readers never wait for a lock', async () => {
       const browser = await startedBrowser();
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       const token = await store.acquireLock(id, { ttlMs: 10_000, waitMs: 0 });
       try {
         const started = Date.now();
@@ -137,7 +138,7 @@ describe.each(cases)(
       expect(late.status).toBe(409);
       expect(late.body.error).toBe('SessionInterrupted');
       expect(sessionCookieLine(late)).toBeUndefined();
-      expect(await store.get(cookie.split('.')[0])).toBeNull();
+      expect(await store.get(storeKeyOf(app, cookie))).toBeNull();
       expect((await browser.get('/state', { cookie })).body.lines).toEqual([]);
     });
 
@@ -152,7 +153,7 @@ describe.each(cases)(
       gate.release();
       const late = await writer;
       expect(late.status).toBe(409);
-      expect(await store.get(cookie.split('.')[0])).toBeNull();
+      expect(await store.get(storeKeyOf(app, cookie))).toBeNull();
     });
   },
 );

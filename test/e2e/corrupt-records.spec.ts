@@ -11,6 +11,7 @@ import { Browser } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform } from '../support/platforms.js';
 import { DATABASE_URL, REDIS_URL, serverAvailable } from '../support/servers.js';
 import { SECRET } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 /** How to corrupt one stored session by hand, on a real server, as an operator's edit would. */
 interface Corruption {
@@ -86,7 +87,7 @@ describe.each(cases)('a corrupt stored record on %s', (platform: Platform, make)
     try {
       const browser = new Browser(app.url);
       await browser.post('/cart', { sku: 'a', quantity: 1 });
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       await corruption.corrupt(id);
       const reply = await browser.get('/cart');
       expect(reply.status).toBe(200);
@@ -106,7 +107,7 @@ describe.each(cases)('a corrupt stored record on %s', (platform: Platform, make)
     try {
       const browser = new Browser(app.url);
       await browser.post('/cart', { sku: 'a', quantity: 1 });
-      await corruption.corrupt(browser.cookie!.split('.')[0]);
+      await corruption.corrupt(storeKeyOf(app, browser.cookie));
       const reply = await browser.get('/cart');
       expect(reply.status).toBe(500);
       expect(reply.body.error).toBe('StoredSessionInvalidError');

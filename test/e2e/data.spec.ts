@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { startSessionApp, type SessionApp } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 describe.each(PLATFORMS)('session data on %s', (platform) => {
   let app: SessionApp;
@@ -80,7 +81,7 @@ describe.each(PLATFORMS)('session data on %s', (platform) => {
     expect(reply.body).toEqual({ items: 1, theme: 'dark' });
     expect(app.store.calls.set).toBe(before + 1);
     expect((await browser.get('/prefs')).body).toEqual({ theme: 'dark' });
-    const record = await app.store.inner.get(idOf(browser));
+    const record = await app.store.inner.get(idOf(app, browser));
     expect(Object.keys(record!.data).sort()).toEqual(['cart', 'prefs']);
   });
 
@@ -120,6 +121,6 @@ describe.each(PLATFORMS)('session data on %s', (platform) => {
   });
 });
 
-function idOf(browser: Browser): string {
-  return browser.cookie!.split('.')[0];
+function idOf(app: SessionApp, browser: Browser): string {
+  return storeKeyOf(app, browser.cookie);
 }

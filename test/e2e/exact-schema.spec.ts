@@ -23,6 +23,7 @@ import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/
 import { ProbeStore } from '../support/probe-store.js';
 import { SECRET } from '../support/session-app.js';
 import { TestClock } from '../../src/testing/test-clock.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 /** A schema that opts into dropping undeclared properties instead of refusing them. */
 @SessionSchema({ key: 'lenient', unknownProperties: 'strip' })
@@ -74,7 +75,7 @@ async function start(
 async function storedCart(app: ExactApp, text: string): Promise<Browser> {
   const browser = new Browser(app.url);
   await browser.post('/bag/visits', { value: 1 });
-  const id = browser.cookie!.split('.')[0];
+  const id = storeKeyOf(app, browser.cookie);
   await app.store.inner.set(id, {
     mode: 'update',
     metadata: (await app.store.inner.get(id))!.metadata,
@@ -117,7 +118,7 @@ describe.each(PLATFORMS)('a schema namespace holds exactly its schema, on %s', (
       expect(reply.status).toBe(200);
       expect(reply.body.items).toEqual([]);
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('"cart"'));
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       expect(JSON.parse((await app.store.inner.get(id))!.data.cart)).toEqual({ items: [] });
     },
   );
@@ -135,7 +136,7 @@ describe.each(PLATFORMS)('a schema namespace holds exactly its schema, on %s', (
     const browser = new Browser(app.url);
     await browser.get('/prefs');
     await browser.post('/bag/visits', { value: 1 });
-    const id = browser.cookie!.split('.')[0];
+    const id = storeKeyOf(app, browser.cookie);
     const before = await app.store.inner.get(id);
     const reply = await browser.post('/exact/escalate', {});
     expect(reply.status).toBe(500);
@@ -162,7 +163,7 @@ describe.each(PLATFORMS)('a schema namespace holds exactly its schema, on %s', (
     const browser = new Browser(app.url);
     const reply = await browser.post('/exact/lenient', {});
     expect(reply.status).toBe(200);
-    const id = browser.cookie!.split('.')[0];
+    const id = storeKeyOf(app, browser.cookie);
     expect(JSON.parse((await app.store.inner.get(id))!.data.lenient)).toEqual({ name: 'changed' });
   });
 });
@@ -186,7 +187,7 @@ describe.each(PLATFORMS)(
       const reply = await browser.get('/cart');
       expect(reply.status).toBe(500);
       expect(reply.body.error).toBe('StoredSessionInvalidError');
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       expect((await app.store.inner.get(id))!.data.cart).toBe(text);
     });
   },

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Browser } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { startSessionApp, type SessionApp } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 describe.each(PLATFORMS)('invalid data on %s', (platform) => {
   let app: SessionApp;
@@ -14,7 +15,7 @@ describe.each(PLATFORMS)('invalid data on %s', (platform) => {
   it('a change that fails validation → 500 naming the fields, and the stored data unchanged', async () => {
     const browser = new Browser(app.url);
     await browser.post('/cart', { sku: 'good', quantity: 1 });
-    const id = browser.cookie!.split('.')[0];
+    const id = storeKeyOf(app, browser.cookie);
     const before = await app.store.inner.get(id);
     const reply = await browser.post('/cart', { sku: 'bad', quantity: 0 });
     expect(reply.status).toBe(500);
@@ -37,7 +38,7 @@ describe.each(PLATFORMS)('invalid data on %s', (platform) => {
     try {
       const browser = new Browser(app.url);
       await browser.post('/cart', { sku: 'a', quantity: 1 });
-      const id = browser.cookie!.split('.')[0];
+      const id = storeKeyOf(app, browser.cookie);
       // An old deploy (or a hand edit) left data the current schema rejects.
       await app.store.inner.set(id, {
         mode: 'update',
@@ -59,7 +60,7 @@ describe.each(PLATFORMS)('invalid data on %s', (platform) => {
   it('a session over the size limit → a clear error naming the limit, nothing written', async () => {
     const browser = new Browser(app.url);
     await browser.post('/bag/small', { value: 'ok' });
-    const id = browser.cookie!.split('.')[0];
+    const id = storeKeyOf(app, browser.cookie);
     const reply = await browser.post('/bag/big', { value: 'x'.repeat(3_000) });
     expect(reply.status).toBe(413);
     expect(reply.body.message).toContain('2000-byte limit');

@@ -14,6 +14,7 @@ import {
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { TestClock } from '../../src/testing/test-clock.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 const SECRET = 'features-secret-features-secret-0000';
 
@@ -103,8 +104,13 @@ async function start(platform: Platform, options: Partial<SessionModuleOptions> 
   return { app, store };
 }
 
-async function seed(store: MemorySessionStore, browser: Browser, data: Record<string, string>) {
-  const id = browser.cookie!.split('.')[0];
+async function seed(
+  running: RunningApp,
+  store: MemorySessionStore,
+  browser: Browser,
+  data: Record<string, string>,
+) {
+  const id = storeKeyOf(running, browser.cookie);
   const { metadata } = (await store.get(id))!;
   await store.set(id, { mode: 'update', metadata, set: data, remove: [] });
   return id;
@@ -121,7 +127,7 @@ describe.each(PLATFORMS)('session features on %s', (platform) => {
   it('data stored by an older schema version is migrated, validated and written back', async () => {
     const browser = new Browser(running.url);
     await browser.post('/score');
-    const id = await seed(store, browser, { profile: '{"name":"Ada Lovelace"}' });
+    const id = await seed(running, store, browser, { profile: '{"name":"Ada Lovelace"}' });
     expect((await browser.get('/profile')).body).toEqual({ first: 'Ada', last: 'Lovelace' });
     const record = (await store.get(id))!;
     expect(JSON.parse(record.data.profile)).toEqual({ first: 'Ada', last: 'Lovelace' });
@@ -153,7 +159,7 @@ describe.each(PLATFORMS)(
       try {
         const browser = new Browser(app.url);
         await browser.post('/score');
-        const id = await seed(store, browser, { score: '{"points":"many"}' });
+        const id = await seed(app, store, browser, { score: '{"points":"many"}' });
         const reply = await browser.get('/score');
         expect(reply.status).toBe(500);
         expect(reply.body.message).toContain('score.points');

@@ -5,6 +5,7 @@ import { concurrencyStores } from '../support/concurrency-stores.js';
 import { Browser } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { SECRET } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 @Controller('bag')
 class BagController {
@@ -129,8 +130,9 @@ describe.each(cases)('session integrity, %s store on %s', (_name, platform: Plat
     try {
       const browser = new Browser(app.url);
       const id = (await browser.get('/bag/id')).body.id as string;
-      const record = (await store.get(id))!;
-      await store.set(id, {
+      const key = storeKeyOf(app, id);
+      const record = (await store.get(key))!;
+      await store.set(key, {
         mode: 'update',
         metadata: record.metadata,
         set: { broken: '{not json' },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { startSessionApp, type SessionApp } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 const MINUTE = 60_000;
 
@@ -33,7 +34,7 @@ describe.each(PLATFORMS)('expiry on %s', (platform) => {
   it('an expired session is gone even from a store that still holds it', async () => {
     const browser = new Browser(app.url);
     await browser.post('/cart', { sku: 'a', quantity: 1 });
-    const id = browser.cookie!.split('.')[0];
+    const id = storeKeyOf(app, browser.cookie);
     app.clock.advance(20 * MINUTE + 1);
     // Sidestep the store's own expiry check: the module must still refuse the record.
     const stale = {
@@ -112,7 +113,7 @@ describe.each(PLATFORMS)('regenerate and destroy on %s', (platform) => {
     expect((await browser.get('/bag/user')).body.value).toBe('ada');
     const stolen = await browser.get('/cart', { cookie: oldCookie });
     expect(stolen.body.items).toEqual([]);
-    expect(await app.store.inner.get(oldCookie.split('.')[0])).toBeNull();
+    expect(await app.store.inner.get(storeKeyOf(app, oldCookie))).toBeNull();
   });
 
   it('destroy deletes the data and clears the cookie with an expired Set-Cookie', async () => {
@@ -126,7 +127,7 @@ describe.each(PLATFORMS)('regenerate and destroy on %s', (platform) => {
     expect(reply.headers.get('cache-control')).toBe('no-store');
     expect(browser.cookie).toBeUndefined();
     expect((await browser.get('/cart', { cookie })).body.items).toEqual([]);
-    expect(await app.store.inner.get(cookie.split('.')[0])).toBeNull();
+    expect(await app.store.inner.get(storeKeyOf(app, cookie))).toBeNull();
   });
 });
 

@@ -6,6 +6,7 @@ import { GatedStore } from '../support/gated-store.js';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { SECRET } from '../support/session-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 const stores = await concurrencyStores();
 const cases = stores.flatMap((store) =>
@@ -37,7 +38,7 @@ describe.each(cases)('regenerate races, %s store on %s', (_name, platform: Platf
     const browser = new Browser(app.url);
     await browser.post('/cart', { sku: 'a', quantity: 1 });
     await browser.post('/bag/user', { value: 'ada' });
-    return { browser, oldId: browser.cookie!.split('.')[0] };
+    return { browser, oldId: storeKeyOf(app, browser.cookie) };
   }
 
   it('a logout during an in-flight regenerate is final: the regenerate gets 409 and no cookie', async () => {
@@ -91,7 +92,7 @@ describe.each(cases)('regenerate races, %s store on %s', (_name, platform: Platf
     expect(winner.status).toBe(200);
     gate.release();
     expect((await slow).status).toBe(409);
-    const winningId = second.cookie!.split('.')[0];
+    const winningId = storeKeyOf(app, second.cookie);
     expect(await inner.get(oldId)).toBeNull();
     expect(await inner.get(losingId)).toBeNull();
     expect(await inner.get(winningId)).not.toBeNull();
@@ -102,7 +103,7 @@ describe.each(cases)('regenerate races, %s store on %s', (_name, platform: Platf
     const { browser, oldId } = await loggedIn();
     const reply = await browser.post('/login', { user: 'ada' });
     expect(reply.status).toBe(200);
-    expect(browser.cookie!.split('.')[0]).not.toBe(oldId);
+    expect(storeKeyOf(app, browser.cookie)).not.toBe(oldId);
     expect(await inner.get(oldId)).toBeNull();
     expect((await browser.get('/cart')).body.items).toHaveLength(1);
   });
