@@ -27,6 +27,11 @@ export {
 export { SessionLock, type SessionLockOptions } from './http/session-lock.decorator.js';
 export { UsesSession } from './http/uses-session.decorator.js';
 export { Flash } from './http/flash.decorator.js';
+export {
+  FlashSchema,
+  type FlashSchemaClass,
+  type FlashSchemaOptions,
+} from './flash/flash-schema.decorator.js';
 export { SessionHandle } from './session/session-handle.js';
 export { SessionService } from './http/session.service.js';
 export { SessionEvents } from './events/session-events.js';

@@ -1,5 +1,13 @@
 import type { JsonValue } from '../store/json-value.js';
-import { SessionNotCommittedError } from '../errors/session-errors.js';
+import { Logger } from '@nestjs/common';
+import { SessionNotCommittedError, SessionValidationError } from '../errors/session-errors.js';
+import { checkFlash } from '../flash/flash-codec.js';
+import {
+  flashSchemaForKey,
+  flashSchemaOf,
+  type FlashSchemaClass,
+  type FlashSchemaDefinition,
+} from '../flash/flash-schema.decorator.js';
 import {
   FLASH_KEY,
   RESERVED_KEY_PREFIX,
@@ -97,15 +105,19 @@ export class RequestSessionHandle extends SessionHandle {
     return this.#state.commits ? value : deepFreeze(value);
   }
 
-  flash(key: string, value: JsonValue): void {
+  flash(keyOrType: string | FlashSchemaClass, value: unknown): void {
     this.#assertWritable('flash');
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new TypeError('flash key must be a non-empty string');
-    }
+    const { key, schema } = flashTarget(keyOrType);
     const problem = unstorableKey(key);
     if (problem) throw new TypeError(`flash key ${JSON.stringify(key)} ${problem}`);
-    const text = JSON.stringify(value);
-    if (value === undefined || text === undefined) {
+    let stored: unknown = value;
+    if (schema) {
+      const checked = checkFlash(schema, value);
+      if (!checked.ok) throw new SessionValidationError(checked.failures);
+      stored = checked.instance;
+    }
+    const text = JSON.stringify(stored);
+    if (stored === undefined || text === undefined) {
       throw new TypeError(`session.flash('${key}'): value is not JSON-serialisable`);
     }
     const unstorable = unstorableText(text);
@@ -116,16 +128,24 @@ export class RequestSessionHandle extends SessionHandle {
     slot.value = messages;
   }
 
-  takeFlash<T = JsonValue>(key: string): T | undefined {
+  takeFlash<T>(keyOrType: string | FlashSchemaClass): T | undefined {
     this.#assertLoaded();
+    const { key, schema } = flashTarget(keyOrType);
     const slot = this.#loader.slot(this.#state, FLASH_KEY);
     const messages = asMessages(slot.value);
     if (!Object.hasOwn(messages, key)) return undefined;
     this.#assertWritable('takeFlash'); // taking one is a write: it must not come back
-    const value = messages[key] as T;
+    const value = messages[key];
     delete messages[key];
     slot.value = Object.keys(messages).length ? messages : undefined;
-    return value;
+    if (!schema) return value as T;
+    const checked = checkFlash(schema, value);
+    if (checked.ok) return checked.instance as T;
+    // Left by an older deploy, or edited in the store: dropped (already removed), never a 500.
+    const fields = checked.failures.map((failure) => failure.field).join(', ');
+    const tag = this.#loader.tag(this.#loader.idOf(this.#state));
+    flashLogger.warn(`session ${tag}: flash "${key}" failed its schema (${fields}); dropped`);
+    return undefined;
   }
 
   async regenerate(): Promise<void> {
@@ -176,6 +196,24 @@ function deepFreeze<T>(value: T): T {
   Object.freeze(value);
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
   return value;
+}
+
+const flashLogger = new Logger('SessionModule');
+
+/** The key a flash call names, and the schema that types it (by its class, or by its key). */
+function flashTarget(keyOrType: string | FlashSchemaClass): {
+  key: string;
+  schema: FlashSchemaDefinition | undefined;
+} {
+  if (typeof keyOrType === 'function') {
+    const schema = flashSchemaOf(keyOrType);
+    if (!schema) throw new TypeError(`${keyOrType.name} is not a @FlashSchema class`);
+    return { key: schema.key, schema };
+  }
+  if (typeof keyOrType !== 'string' || keyOrType.length === 0) {
+    throw new TypeError('flash key must be a non-empty string or a @FlashSchema class');
+  }
+  return { key: keyOrType, schema: flashSchemaForKey(keyOrType) };
 }
 
 /** The flash messages of a session (a copy-free view; anything else stored there is dropped). */

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../store/json-value.js';
 import type { SessionSchemaClass } from '../schema/session-schema.decorator.js';
+import type { FlashSchemaClass } from '../flash/flash-schema.decorator.js';
 
 /**
  * The current request's session: the untyped bag of ASP.NET's `ISession` (`get`/`set`/`remove`/
@@ -30,11 +31,19 @@ export abstract class SessionHandle {
   abstract load<T extends object>(schema: SessionSchemaClass<T>): Promise<T>;
   /**
    * Leave a message for a later request (after a redirect, say): stored with the session, and
-   * readable exactly once, by `takeFlash(key)` or a `@Flash(key)` parameter.
+   * readable exactly once, by `takeFlash(key)` or a `@Flash(key)` parameter. With a
+   * `@FlashSchema` class (or a key one types), the value is validated now: an invalid one throws
+   * `SessionValidationError` naming the fields, and nothing is left.
    */
   abstract flash(key: string, value: JsonValue): void;
-  /** The flash message under `key`, removed as it is read; `undefined` when there is none. */
+  abstract flash<T extends object>(type: FlashSchemaClass<T>, value: T): void;
+  /**
+   * The flash message under `key`, removed as it is read; `undefined` when there is none. With a
+   * `@FlashSchema` class (or a key one types): a validated instance of it, and a stored message
+   * that fails the schema is dropped with a logged warning (`undefined`, never a 500).
+   */
   abstract takeFlash<T = JsonValue>(key: string): T | undefined;
+  abstract takeFlash<T extends object>(type: FlashSchemaClass<T>): T | undefined;
   /** A new id for the same data; the old id stops working (call it after a login). */
   abstract regenerate(): Promise<void>;
   /** End the session: data deleted now, cookie cleared by the response (ASP.NET's `Abandon`). */

@@ -71,4 +71,3 @@ export class KeyedSessionStore extends SessionStore {
     return Promise.resolve();
   }
 }
-

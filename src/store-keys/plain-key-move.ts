@@ -56,7 +56,10 @@ export class PlainKeyMove {
         remove: [],
       });
       if (copied.status !== 'ok') {
-        throw new SessionStoreError(`copying a session to its hashed key: ${copied.status}`, 'unknown');
+        throw new SessionStoreError(
+          `copying a session to its hashed key: ${copied.status}`,
+          'unknown',
+        );
       }
       const outcome = await this.store.destroyIfUnchanged(id, plain.revisions);
       if (outcome === 'destroyed') return this.store.get(key);
