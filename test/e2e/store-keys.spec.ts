@@ -40,7 +40,7 @@ function idsHandedOut(reply: Reply): string[] {
 
 const places = await dumpableStores();
 const cases = places.flatMap((place) =>
-  PLATFORMS.map((platform) => [place().name, platform, place] as const),
+  PLATFORMS.map((platform) => [place.name.replace(/Place$/, ''), platform, place] as const),
 );
 
 describe.each(cases)('hashed store keys, %s store on %s', (_name, platform: Platform, place) => {
@@ -52,7 +52,7 @@ describe.each(cases)('hashed store keys, %s store on %s', (_name, platform: Plat
     options: Partial<SessionModuleOptions> = {},
     wrap: (store: SessionStore) => SessionStore = (store) => store,
   ): Promise<App> {
-    const store = wrap(data.create());
+    const store = wrap(await data.create());
     const running = await startApp(platform, {
       imports: [SessionModule.forRoot({ secret: SECRET, store, ...options })],
       controllers: [FixtureController],

@@ -1,9 +1,12 @@
 import { inspect } from 'node:util';
+import { RedisStore } from 'connect-redis';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import pg from 'pg';
 import { MemorySessionStore, type SessionStore } from '../../src/index.js';
 import { PostgresSessionStore } from '../../src/stores/postgres/index.js';
 import { RedisSessionStore } from '../../src/stores/redis/index.js';
+import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/index.js';
 import { deleteKeys } from '../redis/support/redis-keys.js';
 import { DATABASE_URL, REDIS_URL, serverAvailable } from './servers.js';
 
@@ -15,7 +18,7 @@ import { DATABASE_URL, REDIS_URL, serverAvailable } from './servers.js';
 export interface DumpableStore {
   name: string;
   /** A store on this place's data; each call a new client (memory: the one shared instance). */
-  create(): SessionStore;
+  create(): SessionStore | Promise<SessionStore>;
   /** Everything stored, as one text. */
   dump(): Promise<string>;
   /** After the apps (which close their stores) are closed. */
@@ -39,32 +42,57 @@ function memoryPlace(): DumpableStore {
   };
 }
 
+async function withRedis<T>(use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(REDIS_URL);
+  try {
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Every key under `prefix` (SCAN) with its value, as text. */
+function redisDump(prefix: string): Promise<string> {
+  return withRedis(async (client) => {
+    const parts: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) parts.push(key, JSON.stringify(await redisValue(client, key)));
+    } while (cursor !== '0');
+    return parts.join('\n');
+  });
+}
+
 function redisPlace(): DumpableStore {
   const prefix = `keys:${process.pid}:${Date.now().toString(36)}:`;
-  const withClient = async <T>(use: (client: Redis) => Promise<T>): Promise<T> => {
-    const client = new Redis(REDIS_URL);
-    try {
-      return await use(client);
-    } finally {
-      client.disconnect();
-    }
-  };
   return {
     name: 'redis',
     create: () => new RedisSessionStore({ url: REDIS_URL, prefix }),
-    dump: () =>
-      withClient(async (client) => {
-        const parts: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          for (const key of keys) parts.push(key, JSON.stringify(await redisValue(client, key)));
-        } while (cursor !== '0');
-        return parts.join('\n');
-      }),
+    dump: () => redisDump(prefix),
     cleanup: async () => {
-      await withClient((client) => deleteKeys(client, prefix));
+      await withRedis((client) => deleteKeys(client, prefix));
+    },
+  };
+}
+
+/** The express-session adapter over connect-redis: hashed keys reach connect-* stores too. */
+function connectRedisPlace(): DumpableStore {
+  const prefix = `keys-connect:${process.pid}:${Date.now().toString(36)}:`;
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => undefined);
+  const connected = client.connect();
+  return {
+    name: 'express-session adapter (connect-redis)',
+    create: async () => {
+      await connected;
+      return new ExpressSessionStoreAdapter(new RedisStore({ client, prefix }));
+    },
+    dump: () => redisDump(prefix),
+    cleanup: async () => {
+      await withRedis((redis) => deleteKeys(redis, prefix));
+      await client.close();
     },
   };
 }
@@ -116,10 +144,13 @@ function postgresPlace(): DumpableStore {
   };
 }
 
-/** Every place whose server answers: memory always, Redis and PostgreSQL when they run. */
+/**
+ * Every place whose server answers: memory always; Redis (the store, and connect-redis behind
+ * the express-session adapter) and PostgreSQL when they run.
+ */
 export async function dumpableStores(): Promise<Array<() => DumpableStore>> {
   const places: Array<() => DumpableStore> = [memoryPlace];
-  if (await serverAvailable('redis')) places.push(redisPlace);
+  if (await serverAvailable('redis')) places.push(redisPlace, connectRedisPlace);
   if (await serverAvailable('postgres')) places.push(postgresPlace);
   return places;
 }
