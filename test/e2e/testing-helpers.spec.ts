@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createSessionCookie, readSession } from '../../src/testing/index.js';
+import { createSessionCookie, readSession, sessionStoreKey } from '../../src/testing/index.js';
 import { Browser, sessionCookieLine } from '../support/http-client.js';
 import { PLATFORMS } from '../support/platforms.js';
 import { startSessionApp, type SessionApp } from '../support/session-app.js';
@@ -40,6 +40,27 @@ describe.each(PLATFORMS)('nestjs-typed-session/testing helpers on %s', (platform
     expect(await readSession(running.app, `${cookie.slice(0, -1)}x`)).toBeNull();
     running.clock.advance(60_000);
     expect(await readSession(running.app, cookie)).toBeNull();
+  });
+
+  it('sessionStoreKey names the record the store holds, from a cookie, a Set-Cookie line or a bare id', async () => {
+    const reply = await browser.post('/cart', { sku: 'pear', quantity: 1 });
+    const id = browser.cookie!.split('.')[0];
+    const key = sessionStoreKey(running.app, `sid=${browser.cookie}`)!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sessionStoreKey(running.app, [sessionCookieLine(reply)!])).toBe(key);
+    expect(sessionStoreKey(running.app, browser.cookie)).toBe(key);
+    expect(sessionStoreKey(running.app, id)).toBe(key);
+    expect(await running.store.inner.get(key)).not.toBeNull();
+    expect(await running.store.inner.get(id)).toBeNull(); // hashed keys: the id is not a key
+    expect(sessionStoreKey(running.app, `sid=${browser.cookie!.slice(0, -1)}x`)).toBeNull();
+  });
+
+  it('createSessionCookie stores the session under its store key, as the app does', async () => {
+    const cookie = await createSessionCookie(running.app, { cart });
+    const id = cookie.slice('sid='.length).split('.')[0];
+    expect(await running.store.inner.get(id)).toBeNull();
+    const record = await running.store.inner.get(sessionStoreKey(running.app, cookie)!);
+    expect(JSON.parse(record!.data.cart)).toEqual(cart);
   });
 
   it('createSessionCookie refuses a value that is not JSON', async () => {
