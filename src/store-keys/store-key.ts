@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /**
  * Session id → the key its store sees: HMAC-SHA256 of the id, base64url (43 characters), or the
@@ -7,14 +7,14 @@ import { createHmac } from 'node:crypto';
  */
 export class StoreKey {
   private readonly recent = new Map<string, string>();
+  /** Made once: an HMAC keyed by a KeyObject skips importing the raw key on every call. */
+  private readonly hmacKey: KeyObject | null;
 
   constructor(
-    private readonly hmacKey: Buffer | null,
+    hmacKey: Buffer | null,
     private readonly recentLimit = 1024,
-  ) {}
-
-  get hashed(): boolean {
-    return this.hmacKey !== null;
+  ) {
+    this.hmacKey = hmacKey === null ? null : createSecretKey(hmacKey);
   }
 
   of(id: string): string {
