@@ -16,6 +16,7 @@ export type {
   SessionCookieOptions,
   SessionLockDefaults,
   SessionModuleOptions,
+  SessionStoreKeyOptions,
 } from './options/session-options.js';
 export { SessionOptionsError } from './options/resolve-session-options.js';
 export { Session, type SessionParamOptions } from './http/session.decorator.js';
