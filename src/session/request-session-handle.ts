@@ -11,6 +11,7 @@ import type { SessionLoader } from './session-loader.js';
 import { SessionHandle } from './session-handle.js';
 import type { SessionState } from './session-state.js';
 import { unstorableKey, unstorableText } from './storable-text.js';
+import { checkedOwner } from './session-owner-input.js';
 
 /**
  * The `SessionHandle` a handler, guard or provider receives: exactly the documented API. The
@@ -126,6 +127,23 @@ export class RequestSessionHandle extends SessionHandle {
     delete messages[key];
     slot.value = Object.keys(messages).length ? messages : undefined;
     return value;
+  }
+
+  get userId(): string | null {
+    this.#assertLoaded();
+    return this.#state.owner?.userId ?? null;
+  }
+
+  get userInfo(): Readonly<Record<string, JsonValue>> {
+    this.#assertLoaded();
+    return structuredClone(this.#state.owner?.info ?? {});
+  }
+
+  setUser(userId: string | null, info?: Record<string, JsonValue>): void {
+    this.#assertWritable('setUser');
+    const owner = userId === null ? null : checkedOwner(userId, info);
+    this.#state.owner = owner;
+    this.#state.ownerChanged = true;
   }
 
   async regenerate(): Promise<void> {
