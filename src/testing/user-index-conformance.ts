@@ -169,7 +169,7 @@ export function userIndexCases({ runner, store, clock, manySessions }: UserIndex
       await store().destroy(held);
     });
 
-    it('destroys every session of the user but the one spared, and no one else’s', async () => {
+    it("destroys every session of the user but the one spared, and no one else's", async () => {
       if (!indexed()) return;
       const [user, other] = [newUser(), newUser()];
       const ids = [randomUUID(), randomUUID(), randomUUID()];
