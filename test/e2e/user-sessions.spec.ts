@@ -15,6 +15,7 @@ import { RedisSessionStore } from '../../src/stores/redis/index.js';
 import { ExpressSessionStoreAdapter } from '../../src/stores/express-session/index.js';
 import { TestClock } from '../../src/testing/test-clock.js';
 import { AccountController } from '../support/account-fixtures.js';
+import { GatedStore } from '../support/gated-store.js';
 import { Browser } from '../support/http-client.js';
 import { PLATFORMS, startApp, type Platform, type RunningApp } from '../support/platforms.js';
 import { DATABASE_URL, REDIS_URL, serverAvailable } from '../support/servers.js';
@@ -77,9 +78,10 @@ describe.each(cases)(
   (platform: Platform, _name: string, factory: ClockedStore) => {
     let app: RunningApp;
     let clock: TestClock;
+    let store: GatedStore;
     beforeAll(async () => {
       clock = new TestClock();
-      const store = factory.create(clock);
+      store = new GatedStore(factory.create(clock));
       app = await startApp(
         platform,
         {
@@ -197,6 +199,24 @@ describe.each(cases)(
       expect(after[0]).toMatchObject({ current: true, info: { device: 'desk' } });
       expect((await browser.get('/account/me')).body).toMatchObject({ userId: user });
     });
+
+    it.each(['before', 'after'] as const)(
+      'a regenerate racing "log out other devices" (its copy held %s the write) ends with no session left',
+      async (at) => {
+        const user = `fi-${randomUUID()}`;
+        const [keeper, racer] = [await login(user, 'keeper'), await login(user, 'racer')];
+        const gate = store.pauseNext('set', { matches: (_, write) => write.mode === 'create', at });
+        const rotating = racer.post('/account/rotate');
+        await gate.reached;
+        expect((await keeper.post('/account/logout-others')).status).toBe(200);
+        gate.release();
+        expect((await rotating).status).toBe(409); // the move found its old id gone
+        expect((await racer.get('/account/me')).body).toMatchObject({ userId: null, isNew: true });
+        const listed = (await keeper.get('/account/sessions')).body;
+        expect(listed).toHaveLength(1);
+        expect(listed[0]).toMatchObject({ current: true, info: { device: 'keeper' } });
+      },
+    );
 
     it('refuses a bad user id with a clear error and binds nothing', async () => {
       const service = app.app.get(SessionService);
