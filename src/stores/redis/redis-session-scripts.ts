@@ -116,8 +116,8 @@ return redis.call('HGET', key, '_u') or ''
  * Compare-and-delete on the one key, so it works on a cluster whatever slot any other id is in:
  * the hash goes only if it is live and its `r:` fields are exactly the snapshot (no namespace
  * more, none less, every number equal). Only field names are listed (HKEYS), not the values.
- * Returns {'destroyed', owner JSON or ''} (the owner for the user index), {'missing'} or
- * {'changed'}.
+ * Returns {'ok', owner JSON or ''} when it destroyed the session (the owner for the user index;
+ * 'ok' first, as a commit's, so that `waitForReplicas` confirms it), {'missing'} or {'changed'}.
  */
 export const DESTROY_IF_UNCHANGED_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
@@ -142,29 +142,30 @@ if #names > 0 then
 end
 local owner = redis.call('HGET', key, '_u') or ''
 redis.call('DEL', key)
-return {'destroyed', owner}
+return {'ok', owner}
 `;
 
 /**
  * KEYS[1] the session hash (its lock key is the same name with ':lock', in the same slot).
  * ARGV: now, and a user id or ''. Deletes the session and its lock; with a user id, only if the
  * session is bound to that user (`destroyForUser` never ends a session rebound to someone else
- * meanwhile). Returns {deleted (0/1), live (0/1), owner JSON or ''}.
+ * meanwhile). Returns {'ok', deleted (0/1), live (0/1), owner JSON or ''}: 'ok' first, so that
+ * `waitForReplicas` confirms it as it did a plain DEL.
  */
 export const DESTROY_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
 local owner = redis.call('HGET', key, '_u') or ''
 if ARGV[2] ~= '' then
-  if owner == '' then return {0, 0, ''} end
+  if owner == '' then return {'ok', 0, 0, ''} end
   local ok, decoded = pcall(cjson.decode, owner)
-  if not ok or type(decoded) ~= 'table' or decoded.userId ~= ARGV[2] then return {0, 0, owner} end
+  if not ok or type(decoded) ~= 'table' or decoded.userId ~= ARGV[2] then return {'ok', 0, 0, owner} end
 end
 local expiry = record_expiry(key)
 local live = 0
 if expiry ~= nil and tonumber(ARGV[1]) < expiry then live = 1 end
 local deleted = redis.call('DEL', key, key .. ':lock')
 if deleted > 0 then deleted = 1 end
-return {deleted, live, owner}
+return {'ok', deleted, live, owner}
 `;
 
 /** KEYS[1] the lock key, ARGV[1] the token: delete only if the token still holds it. */

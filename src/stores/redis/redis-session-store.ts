@@ -80,7 +80,7 @@ interface ScriptedClient {
   [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number | string>;
   [RELEASE_LOCK_COMMAND](key: string, token: string): Promise<number>;
   [DESTROY_IF_UNCHANGED_COMMAND](key: string, ...args: string[]): Promise<string[]>;
-  [DESTROY_COMMAND](key: string, ...args: string[]): Promise<[number, number, string]>;
+  [DESTROY_COMMAND](key: string, ...args: string[]): Promise<[string, number, number, string]>;
   [USER_INDEX_COMMAND](hash: string, sorted: string, ...args: string[]): Promise<unknown>;
 }
 
@@ -207,13 +207,13 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async destroy(id: string): Promise<void> {
-    const [, , owner] = await this.destroyKeys(id, '');
+    const [, , , owner] = await this.destroyKeys(id, '');
     const user = ownerUserId(owner);
     if (user !== undefined) await this.unindex(user, [id]);
   }
 
   /** The session and its lock (one slot, one script even on a cluster); see `DESTROY_SCRIPT`. */
-  private destroyKeys(id: string, onlyForUser: string): Promise<[number, number, string]> {
+  private destroyKeys(id: string, onlyForUser: string): Promise<[string, number, number, string]> {
     const key = sessionKey(this.prefix, id);
     const args = [String(this.now()), onlyForUser];
     return this.call('destroy', async (client) =>
@@ -223,7 +223,7 @@ export class RedisSessionStore extends SessionStore {
             sha: DESTROY_SHA,
             key,
             args,
-          })) as [number, number, string])
+          })) as [string, number, number, string])
         : client[DESTROY_COMMAND](key, ...args),
     );
   }
@@ -256,7 +256,7 @@ export class RedisSessionStore extends SessionStore {
     if (ids.length === 0) return [];
     const outcomes = await Promise.all(ids.map((id) => this.destroyKeys(id, userId)));
     await this.unindex(userId, ids);
-    return ids.filter((_, n) => outcomes[n][0] === 1 && outcomes[n][1] === 1);
+    return ids.filter((_, n) => outcomes[n][1] === 1 && outcomes[n][2] === 1);
   }
 
   private indexCall(operation: string, userId: string, args: string[]): Promise<unknown> {
@@ -324,10 +324,10 @@ export class RedisSessionStore extends SessionStore {
         : client[DESTROY_IF_UNCHANGED_COMMAND](key, ...args),
     );
     const [outcome, owner] = answer as string[];
-    if (outcome === 'destroyed') {
+    if (outcome === 'ok') {
       const user = ownerUserId(owner);
       if (user !== undefined) await this.unindex(user, [id]);
-      return outcome;
+      return 'destroyed';
     }
     if (outcome === 'missing' || outcome === 'changed') return outcome;
     // Only a script of another version under the same name could answer otherwise.
