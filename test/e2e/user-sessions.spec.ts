@@ -6,8 +6,10 @@ import session from 'express-session';
 import {
   MemorySessionStore,
   SessionModule,
+  SessionEvents,
   SessionService,
   SessionStore,
+  type SessionEvent,
   SessionUserIndexUnsupportedError,
 } from '../../src/index.js';
 import { PostgresSessionStore } from '../../src/stores/postgres/index.js';
@@ -217,6 +219,28 @@ describe.each(cases)(
         expect(listed[0]).toMatchObject({ current: true, info: { device: 'keeper' } });
       },
     );
+
+    it('announces each session it ends as session.destroyed, by the tag the list showed', async () => {
+      const user = `gu-${randomUUID()}`;
+      const [keeper, other] = [await login(user, 'keeper'), await login(user, 'other')];
+      const listed = (await keeper.get('/account/sessions')).body as Array<{
+        tag: string;
+        current: boolean;
+      }>;
+      const otherTag = listed.find((row) => !row.current)!.tag;
+      const seen: SessionEvent[] = [];
+      const unsubscribe = app.app.get(SessionEvents).subscribe((event) => seen.push(event));
+      try {
+        await keeper.post('/account/logout-others');
+        await new Promise((resolve) => setTimeout(resolve, 20)); // delivered after the request
+        expect(seen.map((event) => [event.type, event.tag])).toEqual([
+          ['session.destroyed', otherTag],
+        ]);
+        expect(JSON.stringify(seen)).not.toContain(other.cookie!.split('.')[0]);
+      } finally {
+        unsubscribe();
+      }
+    });
 
     it('refuses a bad user id with a clear error and binds nothing', async () => {
       const service = app.app.get(SessionService);
