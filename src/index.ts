@@ -35,6 +35,12 @@ export {
 } from './flash/flash-schema.decorator.js';
 export { SessionHandle } from './session/session-handle.js';
 export { SessionService } from './http/session.service.js';
+export type {
+  DestroyUserSessionsOptions,
+  ListForUserOptions,
+  UserSession,
+} from './users/user-session.js';
+export { SessionUserIndexUnsupportedError } from './users/session-user-index-unsupported.error.js';
 export { SessionEvents } from './events/session-events.js';
 export type { SessionEvent, SessionEventType } from './events/session-event.js';
 export {
@@ -58,6 +64,8 @@ export {
   type SessionWriteResult,
   type StoredSession,
 } from './store/session-record.js';
+export type { SessionOwner } from './store/session-owner.js';
+export type { DestroyForUserOptions, UserSessionEntry } from './store/user-session-entry.js';
 export { SessionStore } from './store/session-store.js';
 export { CorruptSessionRecordError, SessionStoreError } from './store/session-store-error.js';
 export {

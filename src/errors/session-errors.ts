@@ -52,7 +52,7 @@ export class SessionTooLargeError extends HttpException {
 }
 
 /** What the module asked of the store when it failed. */
-export type StoreOperation = 'read' | 'write' | 'destroy' | 'lock';
+export type StoreOperation = 'read' | 'write' | 'destroy' | 'lock' | 'list';
 
 /**
  * What the client is told about its change. Only a store that knows it changed nothing

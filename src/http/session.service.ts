@@ -9,6 +9,12 @@ import type { PlatformRequest, PlatformResponse } from '../platform/http-platfor
 import { holdResponse, type Replacement } from './response-barrier.js';
 import { routeLabel } from './route-label.js';
 import { RoutePlans } from './route-plan.js';
+import { UserSessions } from '../users/user-sessions.js';
+import type {
+  DestroyUserSessionsOptions,
+  ListForUserOptions,
+  UserSession,
+} from '../users/user-session.js';
 
 /**
  * The session from anywhere that has the request: a guard, a pipe, a provider. It is the same
@@ -22,6 +28,7 @@ export class SessionService {
     private readonly loader: SessionLoader,
     private readonly committer: SessionCommitter,
     private readonly plans: RoutePlans,
+    private readonly users: UserSessions,
   ) {
     this.services = { loader, committer };
   }
@@ -35,6 +42,26 @@ export class SessionService {
       : requestSessionFor(this.services, contextOrRequest as PlatformRequest, undefined);
     await this.loader.ready(session.state);
     return session.handle;
+  }
+
+  /**
+   * The live sessions bound to `userId` (`handle.setUser`), the most recently active first: tag,
+   * created, last seen, expiry and the attached info; `current` flags `options.current`'s
+   * session. Never an expired one. Needs a store with a user index (memory, Redis, PostgreSQL);
+   * else `SessionUserIndexUnsupportedError`.
+   */
+  listForUser(userId: string, options?: ListForUserOptions): Promise<UserSession[]> {
+    return this.users.list(userId, options);
+  }
+
+  /**
+   * Log the user out everywhere: destroy every session bound to `userId`, or every one but
+   * `options.except` (log out other devices). Their next request gets a fresh, empty session.
+   * Answers how many were destroyed. The current request's own session, when not spared, ends
+   * in the store too; call `session.destroy()` as well to clear its cookie in this response.
+   */
+  destroyForUser(userId: string, options?: DestroyUserSessionsOptions): Promise<number> {
+    return this.users.destroy(userId, options);
   }
 
   private fromContext(context: ExecutionContext) {

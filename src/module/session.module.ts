@@ -13,6 +13,7 @@ import { SessionEvents } from '../events/session-events.js';
 import { RoutePlans } from '../http/route-plan.js';
 import { SessionRouteBinder } from '../http/session-route-binder.js';
 import { SessionService } from '../http/session.service.js';
+import { UserSessions } from '../users/user-sessions.js';
 import { SessionCookies } from '../cookie/session-cookies.js';
 import { SchemaCodec } from '../schema/schema-codec.js';
 import { SessionCommitter } from '../session/session-committer.js';
@@ -54,6 +55,7 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
     SessionLoader,
     SessionCommitter,
     SessionService,
+    UserSessions,
     RoutePlans,
     SessionRouteBinder,
     SessionEventHub,

@@ -19,6 +19,7 @@ import type { SessionLoader } from './session-loader.js';
 import { SessionHandle } from './session-handle.js';
 import type { SessionState } from './session-state.js';
 import { unstorableKey, unstorableText } from './storable-text.js';
+import { checkedOwner } from './session-owner-input.js';
 
 /**
  * The `SessionHandle` a handler, guard or provider receives: exactly the documented API. The
@@ -146,6 +147,23 @@ export class RequestSessionHandle extends SessionHandle {
     const tag = this.#loader.tag(this.#loader.idOf(this.#state));
     flashLogger.warn(`session ${tag}: flash "${key}" failed its schema (${fields}); dropped`);
     return undefined;
+  }
+
+  get userId(): string | null {
+    this.#assertLoaded();
+    return this.#state.owner?.userId ?? null;
+  }
+
+  get userInfo(): Readonly<Record<string, JsonValue>> {
+    this.#assertLoaded();
+    return structuredClone(this.#state.owner?.info ?? {});
+  }
+
+  setUser(userId: string | null, info?: Record<string, JsonValue>): void {
+    this.#assertWritable('setUser');
+    const owner = userId === null ? null : checkedOwner(userId, info);
+    this.#state.owner = owner;
+    this.#state.ownerChanged = true;
   }
 
   async regenerate(): Promise<void> {

@@ -59,7 +59,9 @@ export class SessionCommitter {
     const change = state.readonly
       ? { set: {}, remove: [], changed: [] }
       : state.pendingChange(regenerated);
-    const writes = Object.keys(change.set).length + change.remove.length > 0;
+    const writes =
+      Object.keys(change.set).length + change.remove.length > 0 ||
+      (state.ownerChanged && !state.readonly);
     if ((writes || regenerated) && !this.cookies.consented(state.request)) {
       // No consent to the (non-essential) session: it lives for this request only.
       return undefined;
@@ -147,6 +149,8 @@ export class SessionCommitter {
       set: change.set,
       remove: change.remove,
     };
+    // A new record carries the binding along (a regenerate moves it to the new id).
+    if (recreate || state.ownerChanged) write.owner = state.owner;
     if (!recreate) {
       const expected = this.expectedRevisions(state, change);
       if (expected) write.expectRevisions = expected;

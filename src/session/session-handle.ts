@@ -44,6 +44,17 @@ export abstract class SessionHandle {
    */
   abstract takeFlash<T = JsonValue>(key: string): T | undefined;
   abstract takeFlash<T extends object>(type: FlashSchemaClass<T>): T | undefined;
+  /** The user the session is bound to by `setUser`, or `null`. */
+  abstract readonly userId: string | null;
+  /** What `setUser` attached to the session (user agent, IP, ...); `{}` when unbound. */
+  abstract readonly userInfo: Readonly<Record<string, JsonValue>>;
+  /**
+   * Bind the session to a user, so that `SessionService.listForUser(userId)` lists it and
+   * `destroyForUser(userId)` ends it; `info` (a small JSON object) is shown in that list. Call it
+   * at login, after `regenerate()`; the binding moves with later regenerates. `null` unbinds.
+   * Committed with the rest of the session, atomically.
+   */
+  abstract setUser(userId: string | null, info?: Record<string, JsonValue>): void;
   /** A new id for the same data; the old id stops working (call it after a login). */
   abstract regenerate(): Promise<void>;
   /** End the session: data deleted now, cookie cleared by the response (ASP.NET's `Abandon`). */

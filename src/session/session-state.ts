@@ -2,6 +2,7 @@ import type { PlatformRequest, PlatformResponse } from '../platform/http-platfor
 import { RESERVED_KEY_PREFIX, versionKey } from '../schema/session-schema.decorator.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import type { SessionMetadata, StoredSession } from '../store/session-record.js';
+import type { SessionOwner } from '../store/session-owner.js';
 
 /** One namespace as this request sees it. */
 export interface Slot {
@@ -79,6 +80,10 @@ export class SessionState {
   /** The store's record as loaded or last committed; `null` while the session is not stored. */
   record: StoredSession | null = null;
   readonly slots = new Map<string, Slot>();
+  /** The user the session is bound to (as loaded, or as `setUser` changed it). */
+  owner: SessionOwner | null = null;
+  /** `setUser` changed the binding since the load or the last commit: the commit writes it. */
+  ownerChanged = false;
 
   constructor(
     readonly request: PlatformRequest,
@@ -99,6 +104,8 @@ export class SessionState {
     this.slots.clear();
     this.record = record;
     this.currentId = record ? id : undefined;
+    this.owner = record?.owner ?? null;
+    this.ownerChanged = false;
   }
 
   /** A copy of the JSON text per key as the store holds it (as loaded or last committed). */
@@ -193,6 +200,8 @@ export class SessionState {
       revisions[key] = (revisions[key] ?? 0) + 1;
     }
     this.record = { metadata, data, revisions };
+    if (this.owner) this.record.owner = this.owner;
+    this.ownerChanged = false;
     for (const [key, slot] of this.slots) {
       slot.stored = ownEntry(data, key);
       // What was written is the new baseline; a slot the commit did not write is unchanged.

@@ -1,3 +1,4 @@
+import type { DestroyForUserOptions, UserSessionEntry } from '../store/user-session-entry.js';
 import type {
   SessionLockRequest,
   SessionTouch,
@@ -64,6 +65,26 @@ export class KeyedSessionStore extends SessionStore {
 
   override releaseLock(id: string, token: string): Promise<void> {
     return this.inner.releaseLock(this.key.of(id), token);
+  }
+
+  /**
+   * The store's user index, seen from here: a listed entry's `id` is the store key (a hash
+   * cannot be turned back into an id), and `except` is turned into one like every other id. Not
+   * the contract's `listForUser`/`destroyForUser`, which answer with the ids they were given.
+   */
+  listUserSessions(userId: string): Promise<UserSessionEntry[]> {
+    if (typeof this.inner.listForUser !== 'function') {
+      return Promise.reject(new TypeError('the store has no user index'));
+    }
+    return this.inner.listForUser(userId);
+  }
+
+  destroyUserSessions(userId: string, options: DestroyForUserOptions = {}): Promise<string[]> {
+    if (typeof this.inner.destroyForUser !== 'function') {
+      return Promise.reject(new TypeError('the store has no user index'));
+    }
+    const except = options.except === undefined ? {} : { except: this.key.of(options.except) };
+    return this.inner.destroyForUser(userId, except);
   }
 
   /** The app's store is closed by the module, once; this view owns nothing. */

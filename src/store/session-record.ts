@@ -1,3 +1,5 @@
+import type { SessionOwner } from './session-owner.js';
+
 /** Timestamps kept with every session, all in epoch milliseconds. */
 export interface SessionMetadata {
   /** When the session was first written. */
@@ -25,6 +27,8 @@ export interface StoredSession {
    * Used for optimistic concurrency (`expectRevisions`). A namespace missing here has revision 0.
    */
   revisions: Record<string, number>;
+  /** The user the session is bound to, when it is (stores that keep bindings fill it in). */
+  owner?: SessionOwner;
 }
 
 /**
@@ -51,6 +55,13 @@ export interface SessionWrite {
    * `{ status: 'conflict' }` naming the namespaces that moved.
    */
   expectRevisions?: Record<string, number>;
+  /**
+   * The user binding (`handle.setUser`): an owner binds the session (replacing any binding and
+   * its info), `null` unbinds it, `undefined` leaves the stored binding as it is (a create has
+   * none then). Written atomically with the rest of the commit; a store with a user index
+   * (`listForUser`) updates it to match.
+   */
+  owner?: SessionOwner | null;
 }
 
 export type SessionWriteResult =

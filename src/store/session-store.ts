@@ -1,5 +1,6 @@
 import { InProcessLocks } from './in-process-locks.js';
 import { processWide } from './process-wide.js';
+import type { DestroyForUserOptions, UserSessionEntry } from './user-session-entry.js';
 import type {
   SessionLockRequest,
   SessionTouch,
@@ -87,6 +88,22 @@ abstract class SessionStoreContract {
     defaultLocks.get(this)?.release(id, token);
     return Promise.resolve();
   }
+
+  /**
+   * Optional capability, the index of sessions by user (`SessionService.listForUser`). The live
+   * sessions bound to `userId` by `SessionWrite.owner`: never one destroyed, expired by its
+   * record, or bound to someone else since. One round trip or query per call, whatever the number
+   * of sessions. A store that has it keeps the index in step with every write, touch, destroy,
+   * `destroyIfUnchanged` and expiry. Stores without it leave both methods out; `SessionService`
+   * then answers with `SessionUserIndexUnsupportedError`.
+   */
+  listForUser?(userId: string): Promise<UserSessionEntry[]>;
+
+  /**
+   * Optional capability, with `listForUser`: destroy every session bound to `userId` (but
+   * `options.except`), as `destroy` would. Answers the ids (store keys) it destroyed.
+   */
+  destroyForUser?(userId: string, options?: DestroyForUserOptions): Promise<string[]>;
 
   /** Free what the store owns (timers, connections it opened itself). Called on module destroy. */
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import type { SessionMetadata, SessionWrite } from '../store/session-record.js';
 import { assertJsonEqual } from './assert-json-equal.js';
 import { TestClock } from './test-clock.js';
 import { resolveTestRunner, type TestRunner } from './test-runner.js';
+import { userIndexCases } from './user-index-conformance.js';
 
 export interface SessionStoreConformanceOptions {
   /** Shown in the suite's title. */
@@ -76,7 +77,8 @@ const AWKWARD_NAMESPACES = [
  * clock.now, ... }), nativeTtl: true })`.
  */
 export function runSessionStoreConformance(options: SessionStoreConformanceOptions): void {
-  const { describe, it, beforeAll, afterAll, beforeEach } = resolveTestRunner(options.runner);
+  const runner = resolveTestRunner(options.runner);
+  const { describe, it, beforeAll, afterAll, beforeEach } = runner;
   const describeStore = options.describe ?? describe;
   const manySessions = options.manySessions ?? 10_000;
 
@@ -595,6 +597,8 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
         await store.releaseLock(id, again!);
       });
     });
+
+    userIndexCases({ runner, store: () => store, clock, manySessions });
 
     describe('scale', () => {
       it(`writes ${manySessions} sessions and reads every one back`, async () => {

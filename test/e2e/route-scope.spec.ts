@@ -338,8 +338,11 @@ describe.each(PLATFORMS)('route-scoped sessions on %s', (platform) => {
         'regenerate',
         'remove',
         'set',
+        'setUser',
         'takeFlash',
         'touch',
+        'userId',
+        'userInfo',
       ].sort(),
     );
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe } from '@jest/globals';
+import { Cluster } from 'ioredis';
 import { RedisSessionStore } from '../../src/stores/redis/redis-session-store.js';
 import { runSessionStoreConformance } from '../../src/testing/session-store-conformance.js';
 import {
@@ -6,6 +7,7 @@ import {
   startRedisCluster,
   type RedisClusterProcesses,
 } from './support/redis-processes.js';
+import { userIndexRoundTrips } from './support/user-index-round-trips.js';
 
 // A cluster of its own, three masters with a replica each, started here and killed afterwards
 // (its files removed).
@@ -42,4 +44,9 @@ runSessionStoreConformance({
       waitForReplicas: { replicas: 1, timeoutMs: 500 },
     }),
   nativeTtl: true,
+});
+
+// The sessions of one user lie in many slots (nodes); their index in the user's own slot.
+describeCluster('RedisSessionStore user index round trips (cluster of 3 masters)', () => {
+  userIndexRoundTrips(() => new Cluster(clusterNodes()), 'users:');
 });

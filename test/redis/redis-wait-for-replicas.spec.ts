@@ -152,6 +152,17 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
     expect((error as SessionStoreError).outcome).toBe('unknown');
   });
 
+  it("regenerate's removal of the old id not confirmed in time is unknown too", async () => {
+    const id = randomUUID();
+    await storeWaitingFor(1).set(id, create('"x"'));
+    const store = storeWaitingFor(2, 100);
+    const error = await store
+      .destroyIfUnchanged(id, { cart: 1 })
+      .catch((caught: unknown) => caught);
+    expect((error as SessionStoreError).outcome).toBe('unknown');
+    expect(await store.get(id)).toBeNull(); // the master did remove it
+  });
+
   it('a commit that found a conflict wrote nothing, so an unmet WAIT is no error', async () => {
     const store = storeWaitingFor(2, 100);
     const id = randomUUID();
@@ -190,7 +201,8 @@ describeReplicated('RedisSessionStore waitForReplicas on a master with one repli
     expect(sent).toEqual(['evalsha (pipelined)', 'wait (pipelined)']);
     sent.length = 0;
     await store.destroy(id);
-    expect(sent).toEqual(['del (pipelined)', 'wait (pipelined)']);
+    // A destroy is one script (it answers the user binding for the index) and its WAIT.
+    expect(sent).toEqual(['evalsha (pipelined)', 'wait (pipelined)']);
     await store.close();
     // The store's own connection is closed with it.
     await waitFor(async () => duplicate.status === 'end', 2_000, 'the duplicate to close');

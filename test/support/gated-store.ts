@@ -63,6 +63,12 @@ export class GatedStore extends SessionStore {
 
   constructor(readonly inner: SessionStore) {
     super();
+    // The optional user index, passed through (never held) only when the inner store has it.
+    const { listForUser, destroyForUser } = inner;
+    if (listForUser && destroyForUser) {
+      this.listForUser = (userId) => listForUser.call(inner, userId);
+      this.destroyForUser = (userId, options) => destroyForUser.call(inner, userId, options);
+    }
   }
 
   pauseNext<Operation extends GatedOperation>(

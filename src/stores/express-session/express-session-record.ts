@@ -1,5 +1,6 @@
 import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
 import { CorruptSessionRecordError } from '../../store/session-store-error.js';
+import type { SessionOwner } from '../../store/session-owner.js';
 
 /** The part of an express-session session object that stores read their TTL from. */
 export interface ExpressSessionCookieLike {
@@ -42,6 +43,7 @@ export function toSessionObject(record: StoredSession, remainingMs: number): Rec
       metadata: record.metadata,
       data: record.data,
       revisions: record.revisions,
+      ...(record.owner ? { owner: record.owner } : {}),
     },
   };
 }
@@ -62,7 +64,7 @@ export function fromSessionObject(value: unknown): StoredSession | null {
   if (!isObject(record) || record.format !== FORMAT) {
     throw new CorruptSessionRecordError('the record is of an unknown format');
   }
-  const { metadata, data, revisions } = record;
+  const { metadata, data, revisions, owner } = record;
   if (!isMetadata(metadata)) throw new CorruptSessionRecordError('metadata is not times');
   if (!isRecordOf(data, 'string')) {
     throw new CorruptSessionRecordError('data is not an object of JSON texts');
@@ -70,7 +72,7 @@ export function fromSessionObject(value: unknown): StoredSession | null {
   if (!isRecordOf(revisions, 'number')) {
     throw new CorruptSessionRecordError('revisions is not an object of numbers');
   }
-  return {
+  const session: StoredSession = {
     metadata: {
       createdAt: metadata.createdAt,
       lastSeenAt: metadata.lastSeenAt,
@@ -80,6 +82,16 @@ export function fromSessionObject(value: unknown): StoredSession | null {
     data: { ...data },
     revisions: { ...revisions },
   };
+  if (owner !== undefined) {
+    if (!isObject(owner) || typeof owner.userId !== 'string' || !isObject(owner.info)) {
+      throw new CorruptSessionRecordError('the user binding is not a user id and info');
+    }
+    session.owner = {
+      userId: owner.userId,
+      info: structuredClone(owner.info) as SessionOwner['info'],
+    };
+  }
+  return session;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -104,7 +104,11 @@ export class ExpressSessionStoreAdapter extends SessionStore {
         delete data[key];
         revisions[key] = (revisions[key] ?? 0) + 1;
       }
-      await this.write(id, { metadata: { ...write.metadata }, data, revisions });
+      const record: StoredSession = { metadata: { ...write.metadata }, data, revisions };
+      // The binding is kept with the record (no index: express-session stores cannot list).
+      const owner = write.owner === undefined ? (current as StoredSession).owner : write.owner;
+      if (owner) record.owner = owner;
+      await this.write(id, record);
       return { status: 'ok' };
     });
   }

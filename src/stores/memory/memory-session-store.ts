@@ -8,8 +8,11 @@ import {
   movedNamespaces,
   sameRevisions,
 } from '../../store/session-record.js';
+import type { SessionOwner } from '../../store/session-owner.js';
+import type { DestroyForUserOptions, UserSessionEntry } from '../../store/user-session-entry.js';
 import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
 import { MemorySessionTable } from './memory-session-table.js';
+import { MemoryUserIndex } from './memory-user-index.js';
 
 export interface MemorySessionStoreOptions {
   /** Most sessions kept; past it the least recently used go first. Default 100,000. */
@@ -35,6 +38,8 @@ export class MemorySessionStore extends SessionStore {
   private readonly slots = new Map<string, number>();
   private readonly table = new MemorySessionTable();
   private readonly wheel = new ExpiryWheel();
+  /** Slot → owner, and user → ids: both changed only with the session, in the same call. */
+  private readonly owners = new MemoryUserIndex();
   private readonly maxSessions: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -61,11 +66,14 @@ export class MemorySessionStore extends SessionStore {
     const slot = this.live(id);
     if (slot === undefined) return Promise.resolve(null);
     this.bump(id, slot);
-    return Promise.resolve({
+    const session: StoredSession = {
       metadata: this.table.metadata(slot),
       data: this.table.data(slot),
       revisions: this.table.revisions(slot),
-    });
+    };
+    const owner = this.owners.ownerOf(slot);
+    if (owner) session.owner = copyOwner(owner);
+    return Promise.resolve(session);
   }
 
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
@@ -90,6 +98,9 @@ export class MemorySessionStore extends SessionStore {
     }
     for (const [key, text] of Object.entries(write.set)) this.table.set(slot, key, text);
     for (const key of write.remove) this.table.remove(slot, key);
+    if (write.owner !== undefined) {
+      this.owners.bind(id, slot, write.owner === null ? null : copyOwner(write.owner));
+    }
     this.place(id, slot);
     return Promise.resolve({ status: 'ok' });
   }
@@ -117,6 +128,27 @@ export class MemorySessionStore extends SessionStore {
       this.place(id, slot);
     }
     return Promise.resolve();
+  }
+
+  override listForUser(userId: string): Promise<UserSessionEntry[]> {
+    const entries: UserSessionEntry[] = [];
+    for (const id of this.owners.idsOf(userId)) {
+      const slot = this.live(id);
+      if (slot === undefined) continue;
+      const owner = this.owners.ownerOf(slot)!;
+      entries.push({ id, metadata: this.table.metadata(slot), info: copyOwner(owner).info });
+    }
+    return Promise.resolve(entries);
+  }
+
+  override destroyForUser(userId: string, options: DestroyForUserOptions = {}): Promise<string[]> {
+    const destroyed: string[] = [];
+    for (const id of this.owners.idsOf(userId)) {
+      if (id === options.except) continue;
+      if (this.live(id) !== undefined) destroyed.push(id);
+      this.remove(id);
+    }
+    return Promise.resolve(destroyed);
   }
 
   override close(): Promise<void> {
@@ -210,6 +242,12 @@ export class MemorySessionStore extends SessionStore {
     // sessions would otherwise pile up there until their expiry second.
     this.unfile(slot);
     this.slots.delete(id);
+    this.owners.bind(id, slot, null);
     this.table.release(slot);
   }
+}
+
+/** Stored owners are the store's own: nothing a caller does to its copy reaches them. */
+function copyOwner(owner: SessionOwner): SessionOwner {
+  return { userId: owner.userId, info: structuredClone(owner.info) };
 }

@@ -71,6 +71,8 @@ export class PostgresSessionSql {
   readonly deleteExpiredLocks: NamedStatement;
   readonly acquireLock: NamedStatement;
   readonly releaseLock: NamedStatement;
+  readonly listForUser: NamedStatement;
+  readonly destroyForUser: NamedStatement;
 
   constructor(schema: string, table: string) {
     const s = identifier('schema', schema, MAX_SCHEMA_LENGTH);
@@ -95,6 +97,11 @@ export class PostgresSessionSql {
         expires_at bigint NOT NULL
       );
       CREATE INDEX IF NOT EXISTS "${table}_expires_at_idx" ON ${sessions} (expires_at);
+      -- The user binding (SessionService.listForUser): added to tables of earlier versions too.
+      ALTER TABLE ${sessions} ADD COLUMN IF NOT EXISTS user_id text,
+        ADD COLUMN IF NOT EXISTS user_info jsonb;
+      CREATE INDEX IF NOT EXISTS "${table}_user_id_idx" ON ${sessions} (user_id)
+        WHERE user_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ${locks} (
         id text PRIMARY KEY,
         token text NOT NULL,
@@ -104,23 +111,28 @@ export class PostgresSessionSql {
     // Checked before the DDL so that a role without CREATE rights works once the tables exist.
     this.exists = `
       SELECT to_regclass('${sessions}') IS NOT NULL AND to_regclass('${locks}') IS NOT NULL
-        AS ready`;
+        AND EXISTS (
+          SELECT 1 FROM pg_attribute
+          WHERE attrelid = to_regclass('${sessions}') AND attname = 'user_id' AND NOT attisdropped
+        ) AS ready`;
 
     // $1 id, $2 now
     this.get = named(`
-      SELECT data, revisions, created_at, last_seen_at, idle_expires_at, absolute_expires_at
+      SELECT data, revisions, created_at, last_seen_at, idle_expires_at, absolute_expires_at,
+        user_id, user_info
       FROM ${sessions} WHERE id = $1 AND expires_at > $2`);
 
     // A fresh id: the record is written whole (an expired row left under the id is replaced).
-    // $1 id, $2 data, $3 revisions, $4..$7 metadata, $8 expires_at
+    // $1 id, $2 data, $3 revisions, $4..$7 metadata, $8 expires_at, $9 user_id, $10 user_info
     this.insert = named(`
       INSERT INTO ${sessions} AS s (id, data, revisions, created_at, last_seen_at,
-        idle_expires_at, absolute_expires_at, expires_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        idle_expires_at, absolute_expires_at, expires_at, user_id, user_info)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
       ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, revisions = EXCLUDED.revisions,
         created_at = EXCLUDED.created_at, last_seen_at = EXCLUDED.last_seen_at,
         idle_expires_at = EXCLUDED.idle_expires_at,
-        absolute_expires_at = EXCLUDED.absolute_expires_at, expires_at = EXCLUDED.expires_at`);
+        absolute_expires_at = EXCLUDED.absolute_expires_at, expires_at = EXCLUDED.expires_at,
+        user_id = EXCLUDED.user_id, user_info = EXCLUDED.user_info`);
 
     // A partial write in one statement. `locked` takes the row's lock and reads its current
     // revisions (waiting for, then seeing, any concurrent writer); `written` applies the write
@@ -130,7 +142,8 @@ export class PostgresSessionSql {
     // round trip tells a missing session (no row) from a conflict (a row whose revisions moved).
     // Revisions are raised for every namespace set and every namespace removed that existed.
     // $1 id, $2 now, $3 changed (object of JSON texts), $4 removed (text[]),
-    // $5 expected revisions (object), $6..$9 metadata, $10 expires_at
+    // $5 expected revisions (object), $6..$9 metadata, $10 expires_at,
+    // $11 whether the binding changes, then $12 user_id and $13 user_info (null: unbound)
     this.update = named(`
       WITH locked AS (
         SELECT revisions FROM ${sessions} AS s
@@ -147,7 +160,9 @@ export class PostgresSessionSql {
             ) AS k
           ), '{}'::jsonb),
           created_at = $6, last_seen_at = $7, idle_expires_at = $8, absolute_expires_at = $9,
-          expires_at = $10
+          expires_at = $10,
+          user_id = CASE WHEN $11::boolean THEN $12::text ELSE s.user_id END,
+          user_info = CASE WHEN $11::boolean THEN $13::jsonb ELSE s.user_info END
         FROM locked AS l
         WHERE s.id = $1 AND s.expires_at > $2 AND ${readable('s')} AND NOT EXISTS (
           SELECT 1 FROM jsonb_each_text($5::jsonb) AS e
@@ -205,5 +220,16 @@ export class PostgresSessionSql {
       RETURNING token`);
 
     this.releaseLock = named(`DELETE FROM ${locks} WHERE id = $1 AND token = $2`);
+
+    // One indexed query per user, however many sessions. $1 user id, $2 now
+    this.listForUser = named(`
+      SELECT id, created_at, last_seen_at, idle_expires_at, absolute_expires_at, user_info
+      FROM ${sessions} WHERE user_id = $1 AND expires_at > $2`);
+
+    // One statement; `live` tells the sessions that ended now from rows already expired.
+    // $1 user id, $2 the id to spare (or null), $3 now
+    this.destroyForUser = named(`
+      DELETE FROM ${sessions} WHERE user_id = $1 AND id IS DISTINCT FROM $2
+      RETURNING id, expires_at > $3 AS live`);
   }
 }

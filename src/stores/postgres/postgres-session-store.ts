@@ -12,6 +12,8 @@ import {
   movedNamespaces,
 } from '../../store/session-record.js';
 import { pollForLock } from '../../store/lock-polling.js';
+import type { DestroyForUserOptions, UserSessionEntry } from '../../store/user-session-entry.js';
+import type { JsonValue } from '../../store/json-value.js';
 import { CorruptSessionRecordError, SessionStoreError } from '../../store/session-store-error.js';
 import { postgresNotSentError, postgresStoreError } from './postgres-store-errors.js';
 import { PostgresSessionSql, type NamedStatement } from './postgres-session-sql.js';
@@ -60,6 +62,17 @@ interface SessionRow extends QueryResultRow {
   last_seen_at: string;
   idle_expires_at: string;
   absolute_expires_at: string | null;
+  user_id?: string | null;
+  user_info?: unknown;
+}
+
+interface UserSessionRow extends QueryResultRow {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string | null;
+  user_info: unknown;
 }
 
 interface UpdateRow extends QueryResultRow {
@@ -144,6 +157,8 @@ export class PostgresSessionStore extends SessionStore {
         JSON.stringify(write.set),
         JSON.stringify(revisions),
         ...times,
+        write.owner?.userId ?? null,
+        write.owner ? JSON.stringify(write.owner.info) : null,
       ]);
       return { status: 'ok' };
     }
@@ -154,6 +169,9 @@ export class PostgresSessionStore extends SessionStore {
       write.remove,
       JSON.stringify(write.expectRevisions ?? {}),
       ...times,
+      write.owner !== undefined,
+      write.owner?.userId ?? null,
+      write.owner ? JSON.stringify(write.owner.info) : null,
     ];
     // One round trip answers ok, missing or conflict. Only if a concurrent writer changed the
     // row between the statement's two parts without leaving a visible conflict (a race the
@@ -188,6 +206,27 @@ export class PostgresSessionStore extends SessionStore {
     const row = rows[0];
     if (row?.destroyed) return 'destroyed';
     return row?.live ? 'changed' : 'missing';
+  }
+
+  override async listForUser(userId: string): Promise<UserSessionEntry[]> {
+    const { rows } = await this.run<UserSessionRow>(this.sql.listForUser, [userId, this.now()]);
+    return rows.map((row) => ({
+      id: row.id,
+      metadata: readMetadata(row),
+      info: isPlainObject(row.user_info) ? (row.user_info as Record<string, JsonValue>) : {},
+    }));
+  }
+
+  override async destroyForUser(
+    userId: string,
+    options: DestroyForUserOptions = {},
+  ): Promise<string[]> {
+    const { rows } = await this.run<{ id: string; live: boolean }>(this.sql.destroyForUser, [
+      userId,
+      options.except ?? null,
+      this.now(),
+    ]);
+    return rows.filter((row) => row.live).map((row) => row.id);
   }
 
   async touch(id: string, touch: SessionTouch): Promise<void> {
@@ -353,15 +392,26 @@ function readSessionRow(row: SessionRow): StoredSession {
   ) {
     throw new CorruptSessionRecordError('revisions is not an object of whole numbers');
   }
-  return {
-    metadata: {
-      createdAt: Number(row.created_at),
-      lastSeenAt: Number(row.last_seen_at),
-      idleExpiresAt: Number(row.idle_expires_at),
-      absoluteExpiresAt: row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
-    },
+  const session: StoredSession = {
+    metadata: readMetadata(row),
     data: data as Record<string, string>,
     revisions: revisions as Record<string, number>,
+  };
+  if (typeof row.user_id === 'string') {
+    session.owner = {
+      userId: row.user_id,
+      info: isPlainObject(row.user_info) ? (row.user_info as Record<string, JsonValue>) : {},
+    };
+  }
+  return session;
+}
+
+function readMetadata(row: Omit<SessionRow, 'data' | 'revisions'>) {
+  return {
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    idleExpiresAt: Number(row.idle_expires_at),
+    absoluteExpiresAt: row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
   };
 }
 

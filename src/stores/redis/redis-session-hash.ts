@@ -1,6 +1,7 @@
 import type { SessionMetadata, StoredSession } from '../../store/session-record.js';
 import { CorruptSessionRecordError } from '../../store/session-store-error.js';
 import type { RedisSessionSerializer } from './redis-session-serializer.js';
+import { readOwner } from './redis-user-index.js';
 
 /**
  * The layout of one session in Redis: a hash at `${prefix}{${id}}` holding
@@ -8,7 +9,8 @@ import type { RedisSessionSerializer } from './redis-session-serializer.js';
  * - `d:<namespace>`: the namespace's (encoded) JSON text, one field per namespace;
  * - `r:<namespace>`: its revision, kept after the namespace is removed so that a namespace
  *   removed and written again never shows an old revision (no ABA in `expectRevisions`);
- * - `_c`, `_l`, `_i`, `_a`: created-at, last-seen, idle expiry, absolute expiry (`''` for none).
+ * - `_c`, `_l`, `_i`, `_a`: created-at, last-seen, idle expiry, absolute expiry (`''` for none);
+ * - `_u`: the user binding's JSON (`{ userId, info }`), when bound (see `redis-user-index.ts`).
  *
  * The prefixes keep any namespace name (`'_i'`, `'r:x'`, unicode) from colliding with another
  * field. The `{id}` hash tag puts the hash and the lock key in one cluster slot.
@@ -19,6 +21,7 @@ export const CREATED_AT_FIELD = '_c';
 export const LAST_SEEN_AT_FIELD = '_l';
 export const IDLE_EXPIRES_AT_FIELD = '_i';
 export const ABSOLUTE_EXPIRES_AT_FIELD = '_a';
+export const OWNER_FIELD = '_u';
 
 export function sessionKey(prefix: string, id: string): string {
   return `${prefix}{${id}}`;
@@ -53,7 +56,10 @@ export function readSessionHash(
       revisions[field.slice(REVISION_FIELD.length)] = revision;
     }
   }
-  return { metadata, data, revisions };
+  const session: StoredSession = { metadata, data, revisions };
+  const owner = readOwner(fields[OWNER_FIELD]);
+  if (owner) session.owner = owner;
+  return session;
 }
 
 function readMetadata(fields: Record<string, string>): SessionMetadata {

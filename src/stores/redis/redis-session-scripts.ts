@@ -13,6 +13,7 @@ export const COMMIT_COMMAND = 'typedSessionCommit';
 export const TOUCH_COMMAND = 'typedSessionTouch';
 export const RELEASE_LOCK_COMMAND = 'typedSessionReleaseLock';
 export const DESTROY_IF_UNCHANGED_COMMAND = 'typedSessionDestroyIfUnchanged';
+export const DESTROY_COMMAND = 'typedSessionDestroy';
 
 /** Shared: the instant the record at KEYS[1] dies, or nil when it has no metadata. */
 const RECORD_EXPIRY = `
@@ -30,8 +31,10 @@ end
  * KEYS[1] the session hash.
  * ARGV: mode, now, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt ('' = none),
  *       #set, #remove, #expect, then the set pairs (namespace, text), the removed namespaces,
- *       the expected pairs (namespace, revision).
- * Returns {'ok'}, {'missing'} or {'conflict', namespace...}.
+ *       the expected pairs (namespace, revision), and last the owner: '' leaves the binding as
+ *       stored, '-' unbinds, else the owner's JSON (field `_u`).
+ * Returns {'ok', owner before, owner after} ('' for none), {'missing'} or
+ * {'conflict', namespace...}.
  */
 export const COMMIT_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
@@ -57,8 +60,16 @@ if #moved > 0 then
   return moved
 end
 
+-- The binding before this write (a create's dead or replaced record too): the store takes the
+-- session out of that user's index when the binding changed.
+local owner_before = redis.call('HGET', key, '_u') or ''
+
 -- None of the old namespaces may come back under a new record.
 if not live then redis.call('DEL', key) end
+
+local owner = ARGV[#ARGV]
+if owner == '-' then redis.call('HDEL', key, '_u')
+elseif owner ~= '' then redis.call('HSET', key, '_u', owner) end
 
 for i = set_at, set_at + 2 * set_count - 1, 2 do
   redis.call('HSET', key, 'd:' .. ARGV[i], ARGV[i + 1])
@@ -75,14 +86,15 @@ local dies = tonumber(ARGV[5])
 local absolute = tonumber(ARGV[6])
 if absolute and absolute < dies then dies = absolute end
 redis.call('PEXPIREAT', key, string.format('%.0f', dies))
-return {'ok'}
+return {'ok', owner_before, redis.call('HGET', key, '_u') or ''}
 `;
 
 /**
  * KEYS[1] the session hash. ARGV: now, lastSeenAt, idleExpiresAt.
  * A blind touch: no data is read or rewritten. A missing or expired record is left alone, so a
  * touch never creates anything; the TTL moves to the earlier of the new idle expiry and the
- * absolute expiry kept in the record. Times only move forward. Returns 1 if touched, else 0.
+ * absolute expiry kept in the record. Times only move forward. Returns 0 if not touched, else
+ * the owner's JSON (`_u`, '' when unbound) for the user index.
  */
 export const TOUCH_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
@@ -96,7 +108,7 @@ local dies = idle
 local absolute = tonumber(meta[3])
 if absolute and absolute < dies then dies = absolute end
 redis.call('PEXPIREAT', key, string.format('%.0f', dies))
-return 1
+return redis.call('HGET', key, '_u') or ''
 `;
 
 /**
@@ -104,12 +116,13 @@ return 1
  * Compare-and-delete on the one key, so it works on a cluster whatever slot any other id is in:
  * the hash goes only if it is live and its `r:` fields are exactly the snapshot (no namespace
  * more, none less, every number equal). Only field names are listed (HKEYS), not the values.
- * Returns 'destroyed', 'missing' or 'changed'.
+ * Returns {'ok', owner JSON or ''} when it destroyed the session (the owner for the user index;
+ * 'ok' first, as a commit's, so that `waitForReplicas` confirms it), {'missing'} or {'changed'}.
  */
 export const DESTROY_IF_UNCHANGED_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
 local expiry = record_expiry(key)
-if expiry == nil or tonumber(ARGV[1]) >= expiry then return 'missing' end
+if expiry == nil or tonumber(ARGV[1]) >= expiry then return {'missing'} end
 local expected, expected_count = {}, 0
 for i = 2, #ARGV, 2 do
   expected[ARGV[i]] = tonumber(ARGV[i + 1])
@@ -119,16 +132,40 @@ local names = {}
 for _, field in ipairs(redis.call('HKEYS', key)) do
   if string.sub(field, 1, 2) == 'r:' then names[#names + 1] = field end
 end
-if #names ~= expected_count then return 'changed' end
+if #names ~= expected_count then return {'changed'} end
 if #names > 0 then
   local values = redis.call('HMGET', key, unpack(names))
   for i, field in ipairs(names) do
     local want = expected[string.sub(field, 3)]
-    if want == nil or tonumber(values[i]) ~= want then return 'changed' end
+    if want == nil or tonumber(values[i]) ~= want then return {'changed'} end
   end
 end
+local owner = redis.call('HGET', key, '_u') or ''
 redis.call('DEL', key)
-return 'destroyed'
+return {'ok', owner}
+`;
+
+/**
+ * KEYS[1] the session hash (its lock key is the same name with ':lock', in the same slot).
+ * ARGV: now, and a user id or ''. Deletes the session and its lock; with a user id, only if the
+ * session is bound to that user (`destroyForUser` never ends a session rebound to someone else
+ * meanwhile). Returns {'ok', deleted (0/1), live (0/1), owner JSON or ''}: 'ok' first, so that
+ * `waitForReplicas` confirms it as it did a plain DEL.
+ */
+export const DESTROY_SCRIPT = `${RECORD_EXPIRY}
+local key = KEYS[1]
+local owner = redis.call('HGET', key, '_u') or ''
+if ARGV[2] ~= '' then
+  if owner == '' then return {'ok', 0, 0, ''} end
+  local ok, decoded = pcall(cjson.decode, owner)
+  if not ok or type(decoded) ~= 'table' or decoded.userId ~= ARGV[2] then return {'ok', 0, 0, owner} end
+end
+local expiry = record_expiry(key)
+local live = 0
+if expiry ~= nil and tonumber(ARGV[1]) < expiry then live = 1 end
+local deleted = redis.call('DEL', key, key .. ':lock')
+if deleted > 0 then deleted = 1 end
+return {'ok', deleted, live, owner}
 `;
 
 /** KEYS[1] the lock key, ARGV[1] the token: delete only if the token still holds it. */

@@ -18,7 +18,17 @@ import {
   type StoreClient,
 } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions, RedisWaitForReplicas } from './redis-options.js';
-import { lockKey, readSessionHash, sessionKey } from './redis-session-hash.js';
+import { lockKey, OWNER_FIELD, readSessionHash, sessionKey } from './redis-session-hash.js';
+import type { DestroyForUserOptions, UserSessionEntry } from '../../store/user-session-entry.js';
+import {
+  indexScore,
+  indexTimes,
+  ownerUserId,
+  readUserIndex,
+  USER_INDEX_COMMAND,
+  USER_INDEX_SCRIPT,
+  userIndexKeys,
+} from './redis-user-index.js';
 import { pollForLock } from '../../store/lock-polling.js';
 import { SessionStoreError } from '../../store/session-store-error.js';
 import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
@@ -27,8 +37,10 @@ import { checkWaitForReplicas, ConfirmedWrites, scriptSha } from './redis-durabi
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
+  DESTROY_COMMAND,
   DESTROY_IF_UNCHANGED_COMMAND,
   DESTROY_IF_UNCHANGED_SCRIPT,
+  DESTROY_SCRIPT,
   RELEASE_LOCK_COMMAND,
   RELEASE_LOCK_SCRIPT,
   TOUCH_COMMAND,
@@ -60,13 +72,16 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
 
 const COMMIT_SHA = scriptSha(COMMIT_SCRIPT);
 const DESTROY_IF_UNCHANGED_SHA = scriptSha(DESTROY_IF_UNCHANGED_SCRIPT);
+const DESTROY_SHA = scriptSha(DESTROY_SCRIPT);
 
 /** The scripts, as ioredis `defineCommand` adds them to a client. */
 interface ScriptedClient {
   [COMMIT_COMMAND](key: string, ...args: string[]): Promise<string[]>;
-  [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number>;
+  [TOUCH_COMMAND](key: string, ...args: string[]): Promise<number | string>;
   [RELEASE_LOCK_COMMAND](key: string, token: string): Promise<number>;
-  [DESTROY_IF_UNCHANGED_COMMAND](key: string, ...args: string[]): Promise<string>;
+  [DESTROY_IF_UNCHANGED_COMMAND](key: string, ...args: string[]): Promise<string[]>;
+  [DESTROY_COMMAND](key: string, ...args: string[]): Promise<[string, number, number, string]>;
+  [USER_INDEX_COMMAND](hash: string, sorted: string, ...args: string[]): Promise<unknown>;
 }
 
 type ReadyClient = StoreClient & ScriptedClient;
@@ -140,9 +155,23 @@ export class RedisSessionStore extends SessionStore {
       ...setEntries.flatMap(([namespace, text]) => [namespace, this.serializer.encode(text)]),
       ...write.remove,
       ...expectEntries.flatMap(([namespace, revision]) => [namespace, String(revision)]),
+      write.owner === undefined ? '' : write.owner === null ? '-' : JSON.stringify(write.owner),
     ];
     const key = sessionKey(this.prefix, id);
-    const [status, ...namespaces] = await this.call('set', async (client) =>
+    // A binding goes into the user's index first, so that the index is never short of a bound
+    // session (their keys are in different cluster slots: two commands, see redis-user-index.ts).
+    const owner = write.owner;
+    if (owner) {
+      await this.indexCall('set', owner.userId, [
+        'bind',
+        String(this.now()),
+        id,
+        String(indexScore(metadata)),
+        indexTimes(metadata),
+        JSON.stringify(owner.info),
+      ]);
+    }
+    const [status, ...rest] = await this.call('set', async (client) =>
       this.confirmed
         ? ((await this.confirmed.write(client, {
             lua: COMMIT_SCRIPT,
@@ -152,18 +181,122 @@ export class RedisSessionStore extends SessionStore {
           })) as string[])
         : client[COMMIT_COMMAND](key, ...args),
     );
-    if (status === 'ok') return { status: 'ok' };
+    if (status === 'ok') {
+      const [before, after] = rest;
+      const previousUser = ownerUserId(before);
+      const user = ownerUserId(after);
+      if (previousUser !== undefined && previousUser !== user) {
+        await this.unindex(previousUser, [id]);
+      }
+      if (user !== undefined && !owner) {
+        await this.refreshIndex(user, id, metadata.lastSeenAt, metadata.idleExpiresAt);
+      }
+      return { status: 'ok' };
+    }
+    // Nothing was written: a binding indexed ahead of the write comes out again, unless the
+    // session was bound to that user already.
+    if (owner) {
+      const stored =
+        status === 'missing'
+          ? undefined
+          : await this.call('set', (client) => client.hget(key, OWNER_FIELD));
+      if (ownerUserId(stored) !== owner.userId) await this.unindex(owner.userId, [id]);
+    }
     if (status === 'missing') return { status: 'missing' };
-    return { status: 'conflict', namespaces };
+    return { status: 'conflict', namespaces: rest };
   }
 
   async destroy(id: string): Promise<void> {
-    // One slot (the hash tag), so one command even on a cluster.
-    const keys = [sessionKey(this.prefix, id), lockKey(this.prefix, id)];
-    await this.call('destroy', async (client) => {
-      if (this.confirmed) await this.confirmed.write(client, { del: keys });
-      else await client.del(...keys);
-    });
+    const [, , , owner] = await this.destroyKeys(id, '');
+    const user = ownerUserId(owner);
+    if (user !== undefined) await this.unindex(user, [id]);
+  }
+
+  /** The session and its lock (one slot, one script even on a cluster); see `DESTROY_SCRIPT`. */
+  private destroyKeys(id: string, onlyForUser: string): Promise<[string, number, number, string]> {
+    const key = sessionKey(this.prefix, id);
+    const args = [String(this.now()), onlyForUser];
+    return this.call('destroy', async (client) =>
+      this.confirmed
+        ? ((await this.confirmed.write(client, {
+            lua: DESTROY_SCRIPT,
+            sha: DESTROY_SHA,
+            key,
+            args,
+          })) as [string, number, number, string])
+        : client[DESTROY_COMMAND](key, ...args),
+    );
+  }
+
+  override async listForUser(userId: string): Promise<UserSessionEntry[]> {
+    const flat = (await this.indexCall('listForUser', userId, [
+      'list',
+      String(this.now()),
+    ])) as string[];
+    const now = this.now();
+    return readUserIndex(flat).filter((entry) => !isExpired(entry.metadata, now));
+  }
+
+  /**
+   * One round trip for the user's index, then one script per session on its own slot (sent
+   * together), then one to take them out of the index. A session the index lists but that is no
+   * longer bound to this user (rebound meanwhile) is left alone.
+   */
+  override async destroyForUser(
+    userId: string,
+    options: DestroyForUserOptions = {},
+  ): Promise<string[]> {
+    const flat = (await this.indexCall('destroyForUser', userId, [
+      'list',
+      String(this.now()),
+    ])) as string[];
+    const ids = readUserIndex(flat)
+      .map((entry) => entry.id)
+      .filter((id) => id !== options.except);
+    if (ids.length === 0) return [];
+    const outcomes = await Promise.all(ids.map((id) => this.destroyKeys(id, userId)));
+    await this.unindex(userId, ids);
+    return ids.filter((_, n) => outcomes[n][1] === 1 && outcomes[n][2] === 1);
+  }
+
+  private indexCall(operation: string, userId: string, args: string[]): Promise<unknown> {
+    const [hash, sorted] = userIndexKeys(this.prefix, userId);
+    return this.call(operation, (client) => client[USER_INDEX_COMMAND](hash, sorted, ...args));
+  }
+
+  /**
+   * Take sessions out of a user's index after they ended or were rebound. If that fails the
+   * index keeps an entry of a dead session until its score passes: listed a while (logged), but
+   * harmless to `destroyForUser`. So it is logged, not thrown: the session's own write is done.
+   */
+  private async unindex(userId: string, ids: string[]): Promise<void> {
+    try {
+      await this.indexCall('unindex', userId, ['remove', String(this.now()), ...ids]);
+    } catch (error) {
+      this.logger.warn(`removing ended sessions from a user index failed: ${String(error)}`);
+    }
+  }
+
+  /** Move a bound session's times forward in its user's index after a commit or touch. */
+  private async refreshIndex(
+    userId: string,
+    id: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+  ): Promise<void> {
+    try {
+      await this.indexCall('refreshIndex', userId, [
+        'refresh',
+        String(this.now()),
+        id,
+        String(lastSeenAt),
+        String(idleExpiresAt),
+      ]);
+    } catch (error) {
+      // With an absolute expiry the entry's score already covers the session's whole life; the
+      // list shows an older last-seen until the next refresh.
+      this.logger.warn(`refreshing a user index entry failed: ${String(error)}`);
+    }
   }
 
   async destroyIfUnchanged(
@@ -190,10 +323,16 @@ export class RedisSessionStore extends SessionStore {
           })
         : client[DESTROY_IF_UNCHANGED_COMMAND](key, ...args),
     );
-    if (answer === 'destroyed' || answer === 'missing' || answer === 'changed') return answer;
+    const [outcome, owner] = answer as string[];
+    if (outcome === 'ok') {
+      const user = ownerUserId(owner);
+      if (user !== undefined) await this.unindex(user, [id]);
+      return 'destroyed';
+    }
+    if (outcome === 'missing' || outcome === 'changed') return outcome;
     // Only a script of another version under the same name could answer otherwise.
     throw new SessionStoreError(
-      `RedisSessionStore: unexpected answer from destroyIfUnchanged: ${answer}`,
+      `RedisSessionStore: unexpected answer from destroyIfUnchanged: ${String(answer)}`,
       'unknown',
     );
   }
@@ -201,9 +340,13 @@ export class RedisSessionStore extends SessionStore {
   async touch(id: string, touch: SessionTouch): Promise<void> {
     assertTimes(touch.lastSeenAt, touch.idleExpiresAt);
     const args = [String(this.now()), String(touch.lastSeenAt), String(touch.idleExpiresAt)];
-    await this.call('touch', (client) =>
+    const owner = await this.call('touch', (client) =>
       client[TOUCH_COMMAND](sessionKey(this.prefix, id), ...args),
     );
+    const user = typeof owner === 'string' ? ownerUserId(owner) : undefined;
+    if (user !== undefined) {
+      await this.refreshIndex(user, id, touch.lastSeenAt, touch.idleExpiresAt);
+    }
   }
 
   override async acquireLock(id: string, request: SessionLockRequest): Promise<string | null> {
@@ -281,6 +424,8 @@ function withScripts(client: RedisClient): ReadyClient {
       lua: DESTROY_IF_UNCHANGED_SCRIPT,
       numberOfKeys: 1,
     });
+    scripted.defineCommand(DESTROY_COMMAND, { lua: DESTROY_SCRIPT, numberOfKeys: 1 });
+    scripted.defineCommand(USER_INDEX_COMMAND, { lua: USER_INDEX_SCRIPT, numberOfKeys: 2 });
   }
   return scripted;
 }
