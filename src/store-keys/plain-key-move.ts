@@ -54,7 +54,7 @@ export class PlainKeyMove {
         metadata: plain.metadata,
         set: plain.data,
         remove: [],
-
+        // The user binding moves with the session (the user index follows the key).
         ...(plain.owner ? { owner: plain.owner } : {}),
       });
       if (copied.status !== 'ok') {
