@@ -88,6 +88,7 @@ async function soak(storeName) {
         atS: t,
         rssMb: +(s.rss / MB).toFixed(1),
         heapMb: +(s.heapUsed / MB).toFixed(1),
+        sessions: s.sessions,
         requests: stats.requests - requestsAtLastSample,
       });
       requestsAtLastSample = stats.requests;
@@ -138,6 +139,8 @@ async function soak(storeName) {
       rssEndMb: afterWarmup.at(-1).rssMb,
       journal,
       appExited: app.exit,
+      // The machine is shared: its load over the last minute and five, as this store's run ended.
+      loadAtEnd: loadavg().map((n) => +n.toFixed(2)),
       samples,
       log: logFile,
     };
@@ -187,7 +190,13 @@ function markdown(report) {
     if (r.samples)
       lines.push(
         '',
-        `${r.store} samples (s: heap MB / RSS MB): ${r.samples.map((s) => `${s.atS}: ${s.heapMb}/${s.rssMb}`).join(', ')}`,
+        `${r.store} (load average at its end ${r.loadAtEnd.join(' / ')}) samples (s: heap MB / RSS MB${r.samples[0]?.sessions == null ? '' : ' / sessions held'}): ` +
+          r.samples
+            .map(
+              (s) =>
+                `${s.atS}: ${s.heapMb}/${s.rssMb}${s.sessions == null ? '' : `/${s.sessions}`}`,
+            )
+            .join(', '),
       );
   }
   return `${lines.join('\n')}\n`;

@@ -14,8 +14,9 @@
 //
 // CHAOS_LEAK_BYTES (a deliberate leak) exists only to show that the leak checks can fail.
 //
-// IPC from the runner: { type: 'stats' } → { rss, heapUsed, eldP99Ms, eldMaxMs } measured after a
-// full GC (run with --expose-gc), { type: 'slow', on } toggles the slow store, { type: 'reset-eld' }.
+// IPC from the runner: { type: 'stats', gc? } → { rss, heapUsed, sessions, resources, eldP99Ms, ... }
+// measured after a full GC (the app runs with --expose-gc) unless `gc: false`; { type: 'slow', on }
+// toggles the slow store; { type: 'reset-eld' }.
 import 'reflect-metadata';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -185,7 +186,8 @@ const { port } = app.getHttpServer().address();
 
 process.on('message', async (message) => {
   if (message?.type === 'stats') {
-    if (globalThis.gc) {
+    // `gc: false`: a cheap sample (no collection) for the chaos run's once-a-second series.
+    if (message.gc !== false && globalThis.gc) {
       globalThis.gc();
       await delay(50);
       globalThis.gc();
@@ -193,20 +195,33 @@ process.on('message', async (message) => {
     const memory = process.memoryUsage();
     process.send({
       type: 'stats',
+      id: message.id,
+      collected: message.gc !== false && Boolean(globalThis.gc),
       rss: memory.rss,
       heapUsed: memory.heapUsed,
+      external: memory.external,
       eldP99Ms: eld.percentile(99) / 1e6,
       eldMaxMs: eld.max / 1e6,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      // Sessions the in-process store holds (memory and slow stores): what the heap must keep.
+      sessions: store.size ?? store.inner?.size ?? null,
+      // What keeps work pending (timers, sockets, promises with native handles) by kind: a
+      // fault that left waiters or connections behind shows here once the traffic has stopped.
+      resources: countBy(process.getActiveResourcesInfo()),
     });
   } else if (message?.type === 'reset-eld') {
     eld.reset();
-    process.send({ type: 'reset-eld' });
+    process.send({ type: 'reset-eld', id: message.id });
   } else if (message?.type === 'slow') {
     store.slow = Boolean(message.on);
-    process.send({ type: 'slow', on: store.slow });
+    process.send({ type: 'slow', id: message.id, on: store.slow });
   }
 });
+function countBy(names) {
+  const counts = {};
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
 const stop = async () => {
   await app.close().catch(() => undefined);
   process.exit(0);
