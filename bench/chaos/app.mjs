@@ -12,7 +12,8 @@
 //   GET  /me      { user }                          read-only
 //   GET  /health  { ok: true }                      never touches the session
 //
-// CHAOS_LEAK_BYTES (a deliberate leak) exists only to show that the leak checks can fail.
+// CHAOS_LEAK_BYTES, CHAOS_LEAK_ON_FAILURE_BYTES (deliberate leaks) and CHAOS_DROP_WRITE_EVERY (a
+// deliberate lost write) exist only to show that the runs' checks can fail.
 //
 // IPC from the runner: { type: 'stats', gc? } → { rss, heapUsed, sessions, resources, eldP99Ms, ... }
 // measured after a full GC (the app runs with --expose-gc) unless `gc: false`; { type: 'slow', on }
@@ -154,6 +155,17 @@ function createStore() {
 }
 
 const store = createStore();
+// CHAOS_DROP_WRITE_EVERY=N: every Nth update is answered "ok" without being written, a deliberate
+// lost write to show that the journal check fails on one.
+const dropEvery = Number(process.env.CHAOS_DROP_WRITE_EVERY ?? 0);
+if (dropEvery > 0) {
+  const set = store.set.bind(store);
+  let writes = 0;
+  store.set = (id, write) =>
+    write.mode === 'update' && ++writes % dropEvery === 0
+      ? Promise.resolve({ status: 'ok' })
+      : set(id, write);
+}
 class AppModule {}
 Reflect.decorate(
   [
@@ -178,6 +190,19 @@ if (leakBytes > 0) {
   app.use((_req, _res, next) => {
     // A flat string of its own on the V8 heap ('x'.repeat shares pieces; Buffer bytes are not heap).
     kept.push(Buffer.alloc(leakBytes, 120).toString('latin1'));
+    next();
+  });
+}
+// CHAOS_LEAK_ON_FAILURE_BYTES: keep that many bytes per 5xx answer forever, a deliberate leak
+// that only a fault provokes, to show that the chaos run's memory check fails on one.
+const leakOnFailureBytes = Number(process.env.CHAOS_LEAK_ON_FAILURE_BYTES ?? 0);
+if (leakOnFailureBytes > 0) {
+  const kept = [];
+  app.use((_req, res, next) => {
+    res.on('finish', () => {
+      if (res.statusCode >= 500)
+        kept.push(Buffer.alloc(leakOnFailureBytes, 120).toString('latin1'));
+    });
     next();
   });
 }

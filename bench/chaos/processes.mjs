@@ -23,10 +23,13 @@ process.once('exit', () => {
 export function snapshotLibrary() {
   const dist = join(ROOT, 'dist/esm/index.js');
   if (!existsSync(dist)) throw new Error('dist/esm is missing: run `npm run build` first');
-  const target = join(ROOT, 'node_modules/.cache/nestjs-typed-session-chaos/lib');
+  // One per run (by PID): a chaos run and a soak started side by side must not replace each
+  // other's copy. Removed when the run exits.
+  const target = join(ROOT, `node_modules/.cache/nestjs-typed-session-chaos/lib-${process.pid}`);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   cpSync(join(ROOT, 'dist'), target, { recursive: true });
+  process.once('exit', () => rmSync(target, { recursive: true, force: true }));
   // The ES module build's root: the core entry is index.js, the drivers stores/<name>/index.js.
   return join(target, 'esm');
 }
