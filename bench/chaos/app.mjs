@@ -218,6 +218,9 @@ process.on('message', async (message) => {
       globalThis.gc();
     }
     const memory = process.memoryUsage();
+    // The Redis store's client (a private field, read here only as a diagnostic): listeners a
+    // call waiting for the connection adds and must take off again, on time-out or when ready.
+    const redisClient = await store.client?.catch(() => undefined);
     process.send({
       type: 'stats',
       id: message.id,
@@ -233,6 +236,9 @@ process.on('message', async (message) => {
       // What keeps work pending (timers, sockets, promises with native handles) by kind: a
       // fault that left waiters or connections behind shows here once the traffic has stopped.
       resources: countBy(process.getActiveResourcesInfo()),
+      redisListeners: redisClient
+        ? Object.fromEntries(redisClient.eventNames().map((n) => [n, redisClient.listenerCount(n)]))
+        : null,
     });
   } else if (message?.type === 'reset-eld') {
     eld.reset();

@@ -284,7 +284,13 @@ async function sampleMemory(app, t0, signal) {
   const series = [];
   while (!signal.aborted) {
     const s = await app.stats({ gc: false }).catch(() => null);
-    if (s) series.push({ atMs: performance.now() - t0, rss: s.rss, heapUsed: s.heapUsed });
+    if (s)
+      series.push({
+        atMs: performance.now() - t0,
+        rss: s.rss,
+        heapUsed: s.heapUsed,
+        readyListeners: s.redisListeners?.ready ?? 0,
+      });
     await delay(SAMPLE_EVERY_MS);
   }
   return series;
@@ -313,6 +319,7 @@ function memoryAroundFault({
   // Before: after the first second of traffic (connections opening), up to the fault.
   const pre = series.filter((s) => s.atMs >= 1_000 && s.atMs < at(faultStart));
   const during = series.filter((s) => s.atMs >= at(faultStart) && s.atMs <= at(faultEnd));
+  const duringListeners = Math.max(0, ...during.map((s) => s.readyListeners));
   const post = series.filter((s) => s.atMs >= at(faultEnd) + recoveryMs);
   const memory = {
     heapBeforeMb: mb(before.heapUsed),
@@ -330,6 +337,10 @@ function memoryAroundFault({
     sessionsAfter: after.sessions,
     resourcesIdleBefore: idleStart.resources,
     resourcesIdleAfter: idle.resources,
+    redisListenersIdleBefore: idleStart.redisListeners,
+    // The most 'ready' listeners on the Redis client in a sample during the fault.
+    redisReadyListenersDuringPeak: during.length ? duringListeners : null,
+    redisListenersIdleAfter: idle.redisListeners,
     samples: { before: pre.length, during: during.length, after: post.length },
     problems: [],
   };
@@ -343,6 +354,14 @@ function memoryAroundFault({
     memory.problems.push(
       `RSS did not come back: median ${memory.rssAfterMedianMb} MB after the fault, at most ${memory.rssBeforeMaxMb} MB before (limit +${RSS_RETURN_LIMIT_MB} MB)`,
     );
+  // Listeners a call adds while it waits for the Redis connection must be gone once idle.
+  for (const [event, count] of Object.entries(idle.redisListeners ?? {})) {
+    const was = idleStart.redisListeners?.[event] ?? 0;
+    if (count > was + 2)
+      memory.problems.push(
+        `${count} '${event}' listeners on the Redis client idle after the run (${was} before)`,
+      );
+  }
   const extra = total(idle.resources) - total(idleStart.resources);
   if (extra > RESOURCE_SLACK)
     memory.problems.push(
@@ -393,6 +412,7 @@ function markdown(report) {
           `destroyed sessions resurrected ${j.resurrectedSessions}${r.backendsTerminated === undefined ? '' : `; backends terminated ${r.backendsTerminated}`}` +
           `; active resources idle before ${JSON.stringify(r.memory.resourcesIdleBefore)}, after ${JSON.stringify(r.memory.resourcesIdleAfter)}` +
           `${r.memory.sessionsAfter == null ? '' : `; sessions held before / after ${r.memory.sessionsBefore} / ${r.memory.sessionsAfter}`}` +
+          `${r.memory.redisListenersIdleAfter == null ? '' : `; Redis client listeners idle before ${JSON.stringify(r.memory.redisListenersIdleBefore)}, 'ready' at most ${r.memory.redisReadyListenersDuringPeak} during the fault, idle after ${JSON.stringify(r.memory.redisListenersIdleAfter)}`}` +
           `${j.examples.length ? `; e.g. ${j.examples.join(', ')}` : ''}`,
       );
     }
