@@ -202,7 +202,7 @@ async function runScenario(scenario) {
     const faultEnd = performance.now();
     // Traffic goes on until the app has recovered and SETTLE_S more have passed (and at least
     // to the end of the scenario's duration), so that "after" is measured after recovery.
-    const recovered = await untilRecovered(stats, faultStart, faultEnd);
+    const recoveryMs = await untilRecovered(stats, faultStart, faultEnd);
     await delay(Math.max(SETTLE_S * 1000, DURATION_S * 1000 - (performance.now() - t0)));
     // Still under traffic: the same conditions as `before`.
     const after = await app.stats();
@@ -216,7 +216,6 @@ async function runScenario(scenario) {
     );
     await delay(SETTLE_S * 1000);
     const idle = await app.stats();
-    const recoveryMs = stats.recoveryMs(faultStart, faultEnd);
     const memory = memoryAroundFault({
       series,
       t0,
@@ -240,11 +239,10 @@ async function runScenario(scenario) {
       maxLatencyMs: Math.round(stats.maxLatencyMs),
       p99LatencyMs: Math.round(stats.percentile(99)),
       faultMs: Math.round(faultEnd - faultStart),
-      recoveryMs: Math.round(recoveryMs),
+      recoveryMs: recoveryMs === null ? null : Math.round(recoveryMs),
       ...ctx.faultLog,
       journal,
       memory,
-      recovered,
       appExited: app.exit,
       mustKeepAcknowledged: scenario.mustKeepAcknowledged,
     };
@@ -255,7 +253,8 @@ async function runScenario(scenario) {
     if (journal.unverifiable > 0)
       problems.push(`${journal.unverifiable} sessions could not be read back`);
     if (journal.acknowledgedItems === 0) problems.push('no write was acknowledged at all');
-    if (!recovered) problems.push(`not recovered ${RECOVERY_WAIT_LIMIT_S} s after the fault ended`);
+    if (recoveryMs === null)
+      problems.push(`not recovered ${RECOVERY_WAIT_LIMIT_S} s after the fault ended`);
     problems.push(...memory.problems);
     result.problems = problems;
     result.log = logFile;
@@ -266,15 +265,15 @@ async function runScenario(scenario) {
 }
 
 /**
- * Wait until two seconds have passed since the last disturbed second after the fault (see
- * TrafficStats.recoveryMs), for at most RECOVERY_WAIT_LIMIT_S. Answers whether it recovered.
+ * Wait until the app has recovered from the fault (see TrafficStats.recoveryMs), for at most
+ * RECOVERY_WAIT_LIMIT_S. Answers the recovery time in ms, or null when it did not recover.
  */
 async function untilRecovered(stats, faultStart, faultEnd) {
   const limit = faultEnd + RECOVERY_WAIT_LIMIT_S * 1000;
   for (;;) {
-    const now = performance.now();
-    if (now - (faultEnd + stats.recoveryMs(faultStart, faultEnd)) >= 2_000) return true;
-    if (now > limit) return false;
+    const recoveryMs = stats.recoveryMs(faultStart, faultEnd);
+    if (recoveryMs !== null) return recoveryMs;
+    if (performance.now() > limit) return null;
     await delay(500);
   }
 }
@@ -320,7 +319,8 @@ function memoryAroundFault({
   const pre = series.filter((s) => s.atMs >= 1_000 && s.atMs < at(faultStart));
   const during = series.filter((s) => s.atMs >= at(faultStart) && s.atMs <= at(faultEnd));
   const duringListeners = Math.max(0, ...during.map((s) => s.readyListeners));
-  const post = series.filter((s) => s.atMs >= at(faultEnd) + recoveryMs);
+  // After: from the recovery on (from the fault's end if it never recovered: reported anyway).
+  const post = series.filter((s) => s.atMs >= at(faultEnd) + (recoveryMs ?? 0));
   const memory = {
     heapBeforeMb: mb(before.heapUsed),
     heapBeforePeakMb: pre.length ? mb(Math.max(...pre.map((s) => s.heapUsed))) : null,
