@@ -42,6 +42,11 @@ const RESULTS = fileURLToPath(new URL('results/', import.meta.url));
 const LIB = snapshotLibrary();
 const MB = 1024 * 1024;
 
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+}
+
 /** Least-squares slope of y over x. */
 function slope(points) {
   const n = points.length;
@@ -88,6 +93,7 @@ async function soak(storeName) {
         atS: t,
         rssMb: +(s.rss / MB).toFixed(1),
         heapMb: +(s.heapUsed / MB).toFixed(1),
+        sessions: s.sessions,
         requests: stats.requests - requestsAtLastSample,
       });
       requestsAtLastSample = stats.requests;
@@ -111,6 +117,16 @@ async function soak(storeName) {
     const perMinute = (key) =>
       +slope(afterWarmup.map((s) => ({ x: s.atS / 60, y: s[key] }))).toFixed(2);
     const heapGrowthMb = +(afterWarmup.at(-1).heapMb - afterWarmup[0].heapMb).toFixed(1);
+    // Single samples move by a megabyte or so either way (caches fill and turn over between
+    // GCs), so the range and the medians of the two halves after warm-up say more about
+    // flatness than the first and last sample do.
+    const half = Math.floor(afterWarmup.length / 2);
+    const band = (key) => ({
+      min: Math.min(...afterWarmup.map((s) => s[key])),
+      max: Math.max(...afterWarmup.map((s) => s[key])),
+      firstHalfMedian: median(afterWarmup.slice(0, half).map((s) => s[key])),
+      secondHalfMedian: median(afterWarmup.slice(half).map((s) => s[key])),
+    });
     const result = {
       store: storeName,
       seconds: Math.round(seconds),
@@ -134,10 +150,14 @@ async function soak(storeName) {
       heapAfterWarmupMb: afterWarmup[0].heapMb,
       heapEndMb: afterWarmup.at(-1).heapMb,
       heapGrowthMb,
+      heapBandMb: band('heapMb'),
+      rssBandMb: band('rssMb'),
       rssAfterWarmupMb: afterWarmup[0].rssMb,
       rssEndMb: afterWarmup.at(-1).rssMb,
       journal,
       appExited: app.exit,
+      // The machine is shared: its load over the last minute and five, as this store's run ended.
+      loadAtEnd: loadavg().map((n) => +n.toFixed(2)),
       samples,
       log: logFile,
     };
@@ -182,12 +202,31 @@ function markdown(report) {
         `${r.p99LatencyMs} | ${r.maxLatencyMs} | ${r.eventLoopDelayP99Ms} | ${r.heapAfterWarmupMb} → ${r.heapEndMb} | ${r.heapSlopeMbPerMin} | ${r.rssAfterWarmupMb} → ${r.rssEndMb} | ${r.rssSlopeMbPerMin} |`,
     );
   }
+  lines.push(
+    '',
+    'After warm-up (MB): ' +
+      report.stores
+        .filter((r) => r.heapBandMb)
+        .map(
+          (r) =>
+            `${r.store}: heap ${r.heapBandMb.min}–${r.heapBandMb.max}, median of the first half ${r.heapBandMb.firstHalfMedian}, of the second ${r.heapBandMb.secondHalfMedian}; ` +
+            `RSS ${r.rssBandMb.min}–${r.rssBandMb.max}, medians ${r.rssBandMb.firstHalfMedian} and ${r.rssBandMb.secondHalfMedian}`,
+        )
+        .join('. ') +
+      '. RSS is reported, not judged: it swings by tens of MB between samples as V8 and malloc keep and return pages.',
+  );
   for (const r of report.stores) {
     if (r.problems?.length) lines.push('', `**${r.store} problems**: ${r.problems.join('; ')}`);
     if (r.samples)
       lines.push(
         '',
-        `${r.store} samples (s: heap MB / RSS MB): ${r.samples.map((s) => `${s.atS}: ${s.heapMb}/${s.rssMb}`).join(', ')}`,
+        `${r.store} (load average at its end ${r.loadAtEnd.join(' / ')}) samples (s: heap MB / RSS MB${r.samples[0]?.sessions == null ? '' : ' / sessions held'}): ` +
+          r.samples
+            .map(
+              (s) =>
+                `${s.atS}: ${s.heapMb}/${s.rssMb}${s.sessions == null ? '' : `/${s.sessions}`}`,
+            )
+            .join(', '),
       );
   }
   return `${lines.join('\n')}\n`;

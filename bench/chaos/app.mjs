@@ -12,10 +12,12 @@
 //   GET  /me      { user }                          read-only
 //   GET  /health  { ok: true }                      never touches the session
 //
-// CHAOS_LEAK_BYTES (a deliberate leak) exists only to show that the leak checks can fail.
+// CHAOS_LEAK_BYTES, CHAOS_LEAK_ON_FAILURE_BYTES (deliberate leaks) and CHAOS_DROP_WRITE_EVERY (a
+// deliberate lost write) exist only to show that the runs' checks can fail.
 //
-// IPC from the runner: { type: 'stats' } → { rss, heapUsed, eldP99Ms, eldMaxMs } measured after a
-// full GC (run with --expose-gc), { type: 'slow', on } toggles the slow store, { type: 'reset-eld' }.
+// IPC from the runner: { type: 'stats', gc? } → { rss, heapUsed, sessions, resources, eldP99Ms, ... }
+// measured after a full GC (the app runs with --expose-gc) unless `gc: false`; { type: 'slow', on }
+// toggles the slow store; { type: 'reset-eld' }.
 import 'reflect-metadata';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -153,6 +155,17 @@ function createStore() {
 }
 
 const store = createStore();
+// CHAOS_DROP_WRITE_EVERY=N: every Nth update is answered "ok" without being written, a deliberate
+// lost write to show that the journal check fails on one.
+const dropEvery = Number(process.env.CHAOS_DROP_WRITE_EVERY ?? 0);
+if (dropEvery > 0) {
+  const set = store.set.bind(store);
+  let writes = 0;
+  store.set = (id, write) =>
+    write.mode === 'update' && ++writes % dropEvery === 0
+      ? Promise.resolve({ status: 'ok' })
+      : set(id, write);
+}
 class AppModule {}
 Reflect.decorate(
   [
@@ -180,33 +193,66 @@ if (leakBytes > 0) {
     next();
   });
 }
+// CHAOS_LEAK_ON_FAILURE_BYTES: keep that many bytes per 5xx answer forever, a deliberate leak
+// that only a fault provokes, to show that the chaos run's memory check fails on one.
+const leakOnFailureBytes = Number(process.env.CHAOS_LEAK_ON_FAILURE_BYTES ?? 0);
+if (leakOnFailureBytes > 0) {
+  const kept = [];
+  app.use((_req, res, next) => {
+    res.on('finish', () => {
+      if (res.statusCode >= 500)
+        kept.push(Buffer.alloc(leakOnFailureBytes, 120).toString('latin1'));
+    });
+    next();
+  });
+}
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address();
 
 process.on('message', async (message) => {
   if (message?.type === 'stats') {
-    if (globalThis.gc) {
+    // `gc: false`: a cheap sample (no collection) for the chaos run's once-a-second series.
+    if (message.gc !== false && globalThis.gc) {
       globalThis.gc();
       await delay(50);
       globalThis.gc();
     }
     const memory = process.memoryUsage();
+    // The Redis store's client (a private field, read here only as a diagnostic): listeners a
+    // call waiting for the connection adds and must take off again, on time-out or when ready.
+    const redisClient = await store.client?.catch(() => undefined);
     process.send({
       type: 'stats',
+      id: message.id,
+      collected: message.gc !== false && Boolean(globalThis.gc),
       rss: memory.rss,
       heapUsed: memory.heapUsed,
+      external: memory.external,
       eldP99Ms: eld.percentile(99) / 1e6,
       eldMaxMs: eld.max / 1e6,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      // Sessions the in-process store holds (memory and slow stores): what the heap must keep.
+      sessions: store.size ?? store.inner?.size ?? null,
+      // What keeps work pending (timers, sockets, promises with native handles) by kind: a
+      // fault that left waiters or connections behind shows here once the traffic has stopped.
+      resources: countBy(process.getActiveResourcesInfo()),
+      redisListeners: redisClient
+        ? Object.fromEntries(redisClient.eventNames().map((n) => [n, redisClient.listenerCount(n)]))
+        : null,
     });
   } else if (message?.type === 'reset-eld') {
     eld.reset();
-    process.send({ type: 'reset-eld' });
+    process.send({ type: 'reset-eld', id: message.id });
   } else if (message?.type === 'slow') {
     store.slow = Boolean(message.on);
-    process.send({ type: 'slow', on: store.slow });
+    process.send({ type: 'slow', id: message.id, on: store.slow });
   }
 });
+function countBy(names) {
+  const counts = {};
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
 const stop = async () => {
   await app.close().catch(() => undefined);
   process.exit(0);

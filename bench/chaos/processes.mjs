@@ -23,10 +23,13 @@ process.once('exit', () => {
 export function snapshotLibrary() {
   const dist = join(ROOT, 'dist/esm/index.js');
   if (!existsSync(dist)) throw new Error('dist/esm is missing: run `npm run build` first');
-  const target = join(ROOT, 'node_modules/.cache/nestjs-typed-session-chaos/lib');
+  // One per run (by PID): a chaos run and a soak started side by side must not replace each
+  // other's copy. Removed when the run exits.
+  const target = join(ROOT, `node_modules/.cache/nestjs-typed-session-chaos/lib-${process.pid}`);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   cpSync(join(ROOT, 'dist'), target, { recursive: true });
+  process.once('exit', () => rmSync(target, { recursive: true, force: true }));
   // The ES module build's root: the core entry is index.js, the drivers stores/<name>/index.js.
   return join(target, 'esm');
 }
@@ -50,15 +53,19 @@ export async function startApp(env, logFile) {
       resolve();
     }),
   );
+  // Each question carries an id its answer echoes, so that questions of one type asked at once
+  // (the chaos run's sampler and a measurement after a GC) each get their own answer.
+  let asked = 0;
   const ask = (message, type) =>
     new Promise((resolve, reject) => {
+      const id = message ? ++asked : undefined;
       const onMessage = (reply) => {
-        if (reply?.type !== type) return;
+        if (reply?.type !== type || reply.id !== id) return;
         child.off('message', onMessage);
         resolve(reply);
       };
       child.on('message', onMessage);
-      if (message) child.send(message);
+      if (message) child.send({ ...message, id });
       exited.then(() => reject(new Error(`app exited (${JSON.stringify(exit)})`)));
     });
   const ready = await Promise.race([
@@ -74,7 +81,8 @@ export async function startApp(env, logFile) {
     get exit() {
       return exit;
     },
-    stats: () => ask({ type: 'stats' }, 'stats'),
+    /** Memory and more after a full GC; `{ gc: false }`: a cheap sample without one. */
+    stats: ({ gc = true } = {}) => ask({ type: 'stats', gc }, 'stats'),
     resetEventLoopDelay: () => ask({ type: 'reset-eld' }, 'reset-eld'),
     setSlow: (on) => ask({ type: 'slow', on }, 'slow'),
     stop: async () => {

@@ -5,7 +5,8 @@
 // Every client journals what it was told was saved; afterwards every acknowledged write is
 // checked (bench/chaos/traffic.mjs). Results: bench/results/chaos.{json,md}
 // (`--short`: chaos-short.*). Exits 1 when an acknowledged write was lost where the store keeps
-// what it acknowledged, when the app exited, or when its heap did not come back after the fault.
+// what it acknowledged, when the app exited, or when its memory did not come back after the
+// fault (heap used after a full GC; RSS within a tolerance; active resources: see below).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,13 +26,38 @@ const { values: args } = parseArgs({
   },
 });
 const SHORT = args.short;
-const DURATION_S = Number(args.seconds ?? process.env.CHAOS_SECONDS ?? (SHORT ? 12 : 60));
+const DURATION_S = Number(args.seconds ?? process.env.CHAOS_SECONDS ?? (SHORT ? 15 : 60));
 const CONNECTIONS = Number(args.connections);
 /** Fault-free traffic before the fault (warm-up, and the "before" memory figure). */
-const FAULT_AT_S = Math.max(3, Math.round(DURATION_S / 4));
+const FAULT_AT_S = Math.max(5, Math.round(DURATION_S / 4));
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** A heap (after a full GC) larger than before the fault by more than this is a leak. */
-const HEAP_GROWTH_LIMIT_MB = 32;
+/**
+ * Memory around a fault is measured three ways (the app runs with --expose-gc):
+ *   before:   just before the fault, under traffic, after a full GC;
+ *   during:   the peak of once-a-second samples (no GC) while the fault lasts;
+ *   after:    under the same traffic, at least SETTLE_S after the fault ended, after a full GC;
+ *   idle:     once the traffic stopped and the journals were checked, after SETTLE_S and a full
+ *             GC, with the app's active resources (timers, sockets) beside those it had idle
+ *             before any traffic.
+ * Heap used after a full GC is the leak signal: it must come back to within HEAP_RETURN_LIMIT_MB
+ * of its level before the fault (warm-up and caches that fill add a little on a healthy app).
+ * RSS is not: V8 keeps the pages it grew into for a while and malloc rarely hands memory back,
+ * so a healthy app's RSS swings by tens of megabytes under load and often stays up after a peak.
+ * It fails only when its median after the fault is above the highest sample before the fault by
+ * more than RSS_RETURN_LIMIT_MB.
+ */
+const HEAP_RETURN_LIMIT_MB = 8;
+const RSS_RETURN_LIMIT_MB = 64;
+/**
+ * Active resources (timers, sockets, ...) idle after the run beyond those idle before it that
+ * fail the run: a connection pool (PostgreSQL: at most 10 sockets, each with an idle timer) and a
+ * reconnecting client account for less; waiters or sockets left per failed request for more.
+ */
+const RESOURCE_SLACK = 32;
+const SETTLE_S = SHORT ? 4 : 10;
+/** The traffic goes on at most this long after the fault ends, waiting for the app to recover. */
+const RECOVERY_WAIT_LIMIT_S = SHORT ? 30 : 90;
+const SAMPLE_EVERY_MS = 1_000;
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 const LIB = snapshotLibrary();
@@ -43,6 +69,14 @@ const MB = 1024 * 1024;
  * single server that keeps what it acknowledged is behind it (then 0 lost is required).
  */
 const SCENARIOS = [
+  {
+    name: 'control',
+    description:
+      'no fault (memory store): the noise floor of the same measurements on a healthy app',
+    mustKeepAcknowledged: true,
+    skipShort: true,
+    fault: () => delay((SHORT ? 3 : 5) * 1000),
+  },
   {
     name: 'redis-sigstop',
     description: `private Redis (appendonly yes, appendfsync always) frozen with SIGSTOP for ${SHORT ? 3 : 5} s`,
@@ -148,6 +182,7 @@ async function runScenario(scenario) {
     const app = await startApp(env, logFile);
     ctx.app = app;
     cleanups.unshift(() => app.stop());
+    const idleStart = await app.stats();
 
     const stats = new TrafficStats();
     const stopTraffic = new AbortController();
@@ -158,23 +193,40 @@ async function runScenario(scenario) {
       signal: stopTraffic.signal,
       stats,
     });
+    const samples = sampleMemory(app, t0, stopTraffic.signal);
     await delay(FAULT_AT_S * 1000 - 1_000);
     const before = await app.stats();
-    await delay(1_000);
+    await delay(Math.max(0, FAULT_AT_S * 1000 - (performance.now() - t0)));
     const faultStart = performance.now();
     await scenario.fault(ctx);
     const faultEnd = performance.now();
-    const remaining = DURATION_S * 1000 - (faultEnd - t0);
-    await delay(Math.max(remaining, 2_000));
+    // Traffic goes on until the app has recovered and SETTLE_S more have passed (and at least
+    // to the end of the scenario's duration), so that "after" is measured after recovery.
+    const recoveryMs = await untilRecovered(stats, faultStart, faultEnd);
+    await delay(Math.max(SETTLE_S * 1000, DURATION_S * 1000 - (performance.now() - t0)));
+    // Still under traffic: the same conditions as `before`.
+    const after = await app.stats();
     stopTraffic.abort();
     const { lineages, checkedBeforeLogout } = await traffic;
+    const series = await samples;
     const trafficMs = performance.now() - t0;
     const journal = mergeJournalChecks(
       await verifyJournals(app.url, lineages),
       checkedBeforeLogout,
     );
-    const after = await app.stats();
-    const recoveryMs = stats.recoveryMs(faultStart, faultEnd);
+    await delay(SETTLE_S * 1000);
+    const idle = await app.stats();
+    const memory = memoryAroundFault({
+      series,
+      t0,
+      faultStart,
+      faultEnd,
+      recoveryMs,
+      before,
+      after,
+      idle,
+      idleStart,
+    });
     const result = {
       scenario: scenario.name,
       description: scenario.description,
@@ -187,13 +239,10 @@ async function runScenario(scenario) {
       maxLatencyMs: Math.round(stats.maxLatencyMs),
       p99LatencyMs: Math.round(stats.percentile(99)),
       faultMs: Math.round(faultEnd - faultStart),
-      recoveryMs: Math.round(recoveryMs),
+      recoveryMs: recoveryMs === null ? null : Math.round(recoveryMs),
       ...ctx.faultLog,
       journal,
-      rssBeforeMb: +(before.rss / MB).toFixed(1),
-      rssAfterMb: +(after.rss / MB).toFixed(1),
-      heapBeforeMb: +(before.heapUsed / MB).toFixed(1),
-      heapAfterMb: +(after.heapUsed / MB).toFixed(1),
+      memory,
       appExited: app.exit,
       mustKeepAcknowledged: scenario.mustKeepAcknowledged,
     };
@@ -203,17 +252,122 @@ async function runScenario(scenario) {
       problems.push(`${journal.acknowledgedWritesLost} acknowledged writes lost`);
     if (journal.unverifiable > 0)
       problems.push(`${journal.unverifiable} sessions could not be read back`);
-    if (after.heapUsed - before.heapUsed > HEAP_GROWTH_LIMIT_MB * MB)
-      problems.push(
-        `heap grew from ${result.heapBeforeMb} to ${result.heapAfterMb} MB (limit +${HEAP_GROWTH_LIMIT_MB} MB)`,
-      );
     if (journal.acknowledgedItems === 0) problems.push('no write was acknowledged at all');
+    if (recoveryMs === null)
+      problems.push(`not recovered ${RECOVERY_WAIT_LIMIT_S} s after the fault ended`);
+    problems.push(...memory.problems);
     result.problems = problems;
     result.log = logFile;
     return result;
   } finally {
     for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
   }
+}
+
+/**
+ * Wait until the app has recovered from the fault (see TrafficStats.recoveryMs), for at most
+ * RECOVERY_WAIT_LIMIT_S. Answers the recovery time in ms, or null when it did not recover.
+ */
+async function untilRecovered(stats, faultStart, faultEnd) {
+  const limit = faultEnd + RECOVERY_WAIT_LIMIT_S * 1000;
+  for (;;) {
+    const recoveryMs = stats.recoveryMs(faultStart, faultEnd);
+    if (recoveryMs !== null) return recoveryMs;
+    if (performance.now() > limit) return null;
+    await delay(500);
+  }
+}
+
+/** Once-a-second memory samples (no GC) from `app` until `signal` aborts; ms since `t0`. */
+async function sampleMemory(app, t0, signal) {
+  const series = [];
+  while (!signal.aborted) {
+    const s = await app.stats({ gc: false }).catch(() => null);
+    if (s)
+      series.push({
+        atMs: performance.now() - t0,
+        rss: s.rss,
+        heapUsed: s.heapUsed,
+        readyListeners: s.redisListeners?.ready ?? 0,
+      });
+    await delay(SAMPLE_EVERY_MS);
+  }
+  return series;
+}
+
+const mb = (bytes) => +(bytes / MB).toFixed(1);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+};
+const total = (resources) => Object.values(resources ?? {}).reduce((sum, n) => sum + n, 0);
+
+/** The memory figures of one scenario and what in them fails it (see HEAP_RETURN_LIMIT_MB). */
+function memoryAroundFault({
+  series,
+  t0,
+  faultStart,
+  faultEnd,
+  recoveryMs,
+  before,
+  after,
+  idle,
+  idleStart,
+}) {
+  const at = (instant) => instant - t0;
+  // Before: after the first second of traffic (connections opening), up to the fault.
+  const pre = series.filter((s) => s.atMs >= 1_000 && s.atMs < at(faultStart));
+  const during = series.filter((s) => s.atMs >= at(faultStart) && s.atMs <= at(faultEnd));
+  const duringListeners = Math.max(0, ...during.map((s) => s.readyListeners));
+  // After: from the recovery on (from the fault's end if it never recovered: reported anyway).
+  const post = series.filter((s) => s.atMs >= at(faultEnd) + (recoveryMs ?? 0));
+  const memory = {
+    heapBeforeMb: mb(before.heapUsed),
+    heapBeforePeakMb: pre.length ? mb(Math.max(...pre.map((s) => s.heapUsed))) : null,
+    heapDuringPeakMb: during.length ? mb(Math.max(...during.map((s) => s.heapUsed))) : null,
+    heapAfterMb: mb(after.heapUsed),
+    heapIdleMb: mb(idle.heapUsed),
+    heapReturnMb: mb(after.heapUsed - before.heapUsed),
+    rssBeforeMedianMb: mb(median(pre.map((s) => s.rss))),
+    rssBeforeMaxMb: mb(Math.max(...pre.map((s) => s.rss))),
+    rssDuringPeakMb: during.length ? mb(Math.max(...during.map((s) => s.rss))) : null,
+    rssAfterMedianMb: mb(median(post.map((s) => s.rss))),
+    rssIdleMb: mb(idle.rss),
+    sessionsBefore: before.sessions,
+    sessionsAfter: after.sessions,
+    resourcesIdleBefore: idleStart.resources,
+    resourcesIdleAfter: idle.resources,
+    redisListenersIdleBefore: idleStart.redisListeners,
+    // The most 'ready' listeners on the Redis client in a sample during the fault.
+    redisReadyListenersDuringPeak: during.length ? duringListeners : null,
+    redisListenersIdleAfter: idle.redisListeners,
+    samples: { before: pre.length, during: during.length, after: post.length },
+    problems: [],
+  };
+  if (memory.heapReturnMb > HEAP_RETURN_LIMIT_MB)
+    memory.problems.push(
+      `heap did not come back: ${memory.heapBeforeMb} MB before the fault, ${memory.heapAfterMb} MB after (limit +${HEAP_RETURN_LIMIT_MB} MB)`,
+    );
+  if (post.length === 0 || pre.length === 0)
+    memory.problems.push('too few memory samples before or after the fault');
+  else if (memory.rssAfterMedianMb > memory.rssBeforeMaxMb + RSS_RETURN_LIMIT_MB)
+    memory.problems.push(
+      `RSS did not come back: median ${memory.rssAfterMedianMb} MB after the fault, at most ${memory.rssBeforeMaxMb} MB before (limit +${RSS_RETURN_LIMIT_MB} MB)`,
+    );
+  // Listeners a call adds while it waits for the Redis connection must be gone once idle.
+  for (const [event, count] of Object.entries(idle.redisListeners ?? {})) {
+    const was = idleStart.redisListeners?.[event] ?? 0;
+    if (count > was + 2)
+      memory.problems.push(
+        `${count} '${event}' listeners on the Redis client idle after the run (${was} before)`,
+      );
+  }
+  const extra = total(idle.resources) - total(idleStart.resources);
+  if (extra > RESOURCE_SLACK)
+    memory.problems.push(
+      `${extra} more active resources idle after the run than before it: ${JSON.stringify(idle.resources)} vs ${JSON.stringify(idleStart.resources)}`,
+    );
+  return memory;
 }
 
 function markdown(report) {
@@ -224,8 +378,8 @@ function markdown(report) {
       `${report.cpus} CPUs, load average ${report.loadBefore.join(' / ')} before, ${report.loadAfter.join(' / ')} after. ` +
       `Command: \`npm run chaos${SHORT ? ' -- --short' : ''}\`.`,
     '',
-    '| scenario | requests | 503 | no answer | max latency ms | p99 ms | fault ms | recovery ms | acknowledged writes (items + logins + logouts) | lost | RSS before → after MB | heap before → after MB | app exited |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- | --- |',
+    '| scenario | requests | 503 | no answer | max latency ms | p99 ms | fault ms | recovery ms | acknowledged writes (items + logins + logouts) | lost | heap after GC MB: before → after → idle | heap after − before MB | heap peak without GC MB: before → during | RSS MB: before (median / max) → during peak → after (median) → idle | app exited |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- | --: | --- | --- | --- |',
   ];
   for (const r of report.scenarios) {
     if (r.error) {
@@ -233,12 +387,21 @@ function markdown(report) {
       continue;
     }
     const j = r.journal;
+    const m = r.memory;
     lines.push(
       `| ${r.scenario} | ${r.requests} | ${r.status503} | ${r.noAnswer} | ${r.maxLatencyMs} | ${r.p99LatencyMs} | ${r.faultMs} | ${r.recoveryMs} | ` +
         `${j.acknowledgedItems} + ${j.acknowledgedLogins} + ${j.acknowledgedLogouts} | ${j.acknowledgedWritesLost}${r.mustKeepAcknowledged ? '' : ' (not required)'} | ` +
-        `${r.rssBeforeMb} → ${r.rssAfterMb} | ${r.heapBeforeMb} → ${r.heapAfterMb} | ${r.appExited ? 'YES' : 'no'} |`,
+        `${m.heapBeforeMb} → ${m.heapAfterMb} → ${m.heapIdleMb} | ${m.heapReturnMb >= 0 ? '+' : ''}${m.heapReturnMb} | ` +
+        `${m.heapBeforePeakMb ?? '–'} → ${m.heapDuringPeakMb ?? '–'} | ` +
+        `${m.rssBeforeMedianMb} / ${m.rssBeforeMaxMb} → ${m.rssDuringPeakMb ?? '–'} → ${m.rssAfterMedianMb} → ${m.rssIdleMb} | ${r.appExited ? 'YES' : 'no'} |`,
     );
   }
+  lines.push(
+    '',
+    `Memory: heap "before" and "after" are heap used after a full GC (--expose-gc), both under the same traffic: just before the fault, and ${SETTLE_S} s or more after the app recovered from it; the peaks are the highest of once-a-second samples without GC (garbage included) before and while the fault lasted; "idle" is after the traffic stopped, the journals were checked, ${SETTLE_S} s passed and a full GC ran. ` +
+      `A scenario fails when heap after − before exceeds +${HEAP_RETURN_LIMIT_MB} MB (the leak signal), when the median RSS after recovery exceeds the highest RSS sample before the fault by more than ${RSS_RETURN_LIMIT_MB} MB ` +
+      `(RSS is not a leak signal on its own: V8 and malloc keep pages they grew into, so it swings by tens of MB without any fault; see the control row), or when the app holds more than ${RESOURCE_SLACK} more active resources (timers, sockets) idle after the run than idle before it.`,
+  );
   lines.push('', 'Scenarios:', '');
   for (const r of report.scenarios) {
     lines.push(`- **${r.scenario}**: ${r.description ?? ''}`);
@@ -247,6 +410,9 @@ function markdown(report) {
       lines.push(
         `  statuses ${JSON.stringify(r.byStatus)}; lineages ${j.lineages}, closed after an unacknowledged login/logout ${j.uncertainLineages} (of which gone ${j.uncertainLineagesGone}); ` +
           `destroyed sessions resurrected ${j.resurrectedSessions}${r.backendsTerminated === undefined ? '' : `; backends terminated ${r.backendsTerminated}`}` +
+          `; active resources idle before ${JSON.stringify(r.memory.resourcesIdleBefore)}, after ${JSON.stringify(r.memory.resourcesIdleAfter)}` +
+          `${r.memory.sessionsAfter == null ? '' : `; sessions held before / after ${r.memory.sessionsBefore} / ${r.memory.sessionsAfter}`}` +
+          `${r.memory.redisListenersIdleAfter == null ? '' : `; Redis client listeners idle before ${JSON.stringify(r.memory.redisListenersIdleBefore)}, 'ready' at most ${r.memory.redisReadyListenersDuringPeak} during the fault, idle after ${JSON.stringify(r.memory.redisListenersIdleAfter)}`}` +
           `${j.examples.length ? `; e.g. ${j.examples.join(', ')}` : ''}`,
       );
     }
@@ -283,7 +449,8 @@ async function main() {
       result.error
         ? `failed: ${result.error}`
         : `${result.requests} requests, ${result.status503} × 503, max ${result.maxLatencyMs} ms, recovery ${result.recoveryMs} ms, ` +
-            `acknowledged ${j.acknowledgedItems} items / lost ${j.acknowledgedWritesLost}, heap ${result.heapBeforeMb} → ${result.heapAfterMb} MB` +
+            `acknowledged ${j.acknowledgedItems} items / lost ${j.acknowledgedWritesLost}, heap ${result.memory.heapBeforeMb} → ${result.memory.heapAfterMb} MB, ` +
+            `RSS ${result.memory.rssBeforeMedianMb} → ${result.memory.rssAfterMedianMb} MB (median)` +
             (result.problems.length ? `\n  PROBLEMS: ${result.problems.join('; ')}` : ''),
     );
   }

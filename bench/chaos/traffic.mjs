@@ -15,6 +15,8 @@
 import http from 'node:http';
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** Undisturbed seconds in a row after a fault that count as recovered (TrafficStats.recoveryMs). */
+const HEALTHY_SECONDS = 3;
 /** A client logs out once its cart holds this many acknowledged items (bounded session size). */
 const CART_LIMIT = 25;
 
@@ -106,11 +108,13 @@ export class TrafficStats {
   }
 
   /**
-   * Milliseconds from `faultEnd` (a performance.now() instant) to the end of the last second
-   * that was still disturbed: a failed answer in it, or a median latency above three times (and
-   * 100 ms above) the median of the seconds before `faultStart`. Single slow answers do not count:
-   * on a loaded machine they come and go without any fault (a hung store answers no errors, so
-   * latency is what shows it).
+   * Milliseconds from `faultEnd` (a performance.now() instant) to the start of the first run of
+   * HEALTHY_SECONDS whole seconds in a row that were undisturbed: no failed answer, and a median
+   * latency at most three times (or 100 ms above) the median of the seconds before `faultStart`.
+   * `null` while there is no such run yet. Single slow seconds after that do not count: on a
+   * loaded machine they come and go without any fault (the no-fault control scenario shows
+   * them), and the last of them can fall anywhere in the run. A hung store answers no errors, so
+   * latency is what shows it.
    */
   recoveryMs(faultStart, faultEnd) {
     const median = (values) => {
@@ -124,13 +128,21 @@ export class TrafficStats {
     const normal = median(before);
     const limit = Math.max(normal * 3, normal + 100);
     const endSecond = (faultEnd - this.startedAt) / 1000;
-    let lastDisturbed = -Infinity;
-    for (const [second, bucket] of this.seconds) {
-      if (second + 1 <= endSecond) continue;
-      if (bucket.failed > 0 || median(bucket.latencies) > limit)
-        lastDisturbed = Math.max(lastDisturbed, second + 1);
+    // Only whole seconds that have ended: the current one is still filling.
+    const lastWhole = Math.floor((performance.now() - this.startedAt) / 1000) - 1;
+    let streakStart = null;
+    for (let second = Math.floor(endSecond); second <= lastWhole; second++) {
+      const bucket = this.seconds.get(second);
+      const disturbed = !bucket || bucket.failed > 0 || median(bucket.latencies) > limit;
+      if (disturbed) {
+        streakStart = null;
+        continue;
+      }
+      streakStart ??= second;
+      if (second - streakStart + 1 >= HEALTHY_SECONDS)
+        return Math.max(0, (streakStart - endSecond) * 1000);
     }
-    return lastDisturbed === -Infinity ? 0 : Math.max(0, (lastDisturbed - endSecond) * 1000);
+    return null;
   }
 
   percentile(p) {

@@ -74,6 +74,27 @@ export async function openRedisClient(
 }
 
 /**
+ * The calls waiting for each owned client to be ready. One 'ready' listener per client wakes them
+ * all: a listener per waiting call would put one per concurrent request on the client during an
+ * outage (50 in the chaos run), and past 10 Node warns of a possible leak on every outage.
+ */
+const readyWaiters = new WeakMap<StoreClient, Set<() => void>>();
+
+function waitersOf(client: StoreClient): Set<() => void> {
+  let waiters = readyWaiters.get(client);
+  if (!waiters) {
+    const set = new Set<() => void>();
+    client.on('ready', () => {
+      for (const wake of set) wake();
+      set.clear();
+    });
+    readyWaiters.set(client, set);
+    waiters = set;
+  }
+  return waiters;
+}
+
+/**
  * Wait until an owned client is ready, up to `timeoutMs`. Its offline queue is off, so a call
  * made while it (re)connects would fail at once; this gives a brief outage a chance to heal and
  * still bounds how long a call can wait.
@@ -83,19 +104,20 @@ export async function whenReady(client: StoreClient, timeoutMs: number): Promise
   if (client.status === 'end') throw new Error('Redis session store: the connection is closed');
   // `lazyConnect` in the caller's options: connect now (failures surface as the timeout below).
   if (client.status === 'wait') client.connect().catch(() => undefined);
+  const waiters = waitersOf(client);
   await new Promise<void>((resolve, reject) => {
-    const onReady = () => {
+    const wake = () => {
       clearTimeout(timer);
       resolve();
     };
     const timer = setTimeout(() => {
-      client.off('ready', onReady);
+      waiters.delete(wake);
       reject(
         new Error(`Redis session store: not connected (${client.status}) after ${timeoutMs} ms`),
       );
     }, timeoutMs);
     timer.unref();
-    client.once('ready', onReady);
+    waiters.add(wake);
   });
 }
 
