@@ -154,7 +154,11 @@ class WsClient implements GatewayClient {
     });
   }
 
-  send(event: string, data?: unknown, accepts = () => true): Promise<Outcome> {
+  send(
+    event: string,
+    data?: unknown,
+    accepts: (outcome: Outcome) => boolean = () => true,
+  ): Promise<Outcome> {
     return new Promise((resolve) => {
       this.waiting.push({ resolve, accepts });
       this.socket.send(JSON.stringify({ event, data: data ?? {} }));
