@@ -8,10 +8,10 @@
 // against the memory store and a Redis store (db 7, prefix bench-gw:). Runs against dist/esm
 // (`npm run build` first). Kinds are interleaved in rounds, the median round is reported.
 import 'reflect-metadata';
-import { Body, Controller, Module, Post } from '@nestjs/common';
+import { Controller, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { IsArray } from 'class-validator';
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
