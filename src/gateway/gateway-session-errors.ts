@@ -57,8 +57,8 @@ export function sessionNotStarted(route: string): WsException {
     statusCode: HttpStatus.CONFLICT,
     error: 'SessionNotStarted',
     message:
-      `${route} changed a session that does not exist yet; a socket cannot set its cookie, so ` +
-      `nothing was saved. Start the session over HTTP (a login, a first page) before connecting`,
+      `${route} changed a session that does not exist (none yet, or it ended); a socket cannot ` +
+      `set a cookie, so nothing was saved. Start the session over HTTP (a login, a first page)`,
   } satisfies GatewaySessionErrorPayload);
 }
 
