@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { BaseWsExceptionFilter } from '@nestjs/websockets';
 import { Browser } from '../support/http-client.js';
 import { PLATFORMS, type Platform } from '../support/platforms.js';
 import {
@@ -10,6 +11,14 @@ import {
 
 const APPLE = { sku: 'apple', quantity: 2 };
 const PEAR = { sku: 'pear', quantity: 1 };
+
+/** What Nest logs of an error that is not a `WsException` (the client sees "Internal server error"). */
+function spyOnWsErrorLog() {
+  const { logger } = BaseWsExceptionFilter as unknown as {
+    logger: { error(error: unknown): void };
+  };
+  return jest.spyOn(logger, 'error').mockImplementation(() => {});
+}
 
 const COMBINATIONS: Array<[Platform, Transport]> = PLATFORMS.flatMap((platform) =>
   TRANSPORTS.map((transport): [Platform, Transport] => [platform, transport]),
@@ -167,7 +176,12 @@ describe.each(COMBINATIONS)('sessions in a WebSocket gateway (%s, %s)', (platfor
     const { browser } = await loggedIn();
     const socket = await running.connect(browser.cookie);
     const writes = running.probe.calls.set;
+    const logged = spyOnWsErrorLog();
     expect(await socket.send('set-on-reader')).toMatchObject({ exception: { status: 'error' } });
+    expect(String(logged.mock.calls[0]?.[0])).toContain(
+      "session.set(): this route's session is read-only",
+    );
+    logged.mockRestore();
     expect(running.probe.calls.set).toBe(writes);
   });
 
@@ -177,5 +191,19 @@ describe.each(COMBINATIONS)('sessions in a WebSocket gateway (%s, %s)', (platfor
     expect(await socket.send('logout')).toEqual({ reply: { ok: true } });
     expect(await socket.send('whoami')).toEqual({ reply: { user: null, isNew: true } });
     expect((await browser.get('/cart')).body.items).toEqual([]);
+  });
+
+  it('says SessionService.get(context) is not available to a gateway guard, and stays usable', async () => {
+    const { browser } = await loggedIn();
+    const socket = await running.connect(browser.cookie);
+    const logged = spyOnWsErrorLog();
+    expect(await socket.send('guarded')).toEqual({
+      exception: expect.objectContaining({ status: 'error' }),
+    });
+    expect(String(logged.mock.calls[0]?.[0])).toContain(
+      'SessionService.get(context) is not available in WebSocket gateways',
+    );
+    logged.mockRestore();
+    expect(await socket.send('whoami')).toEqual({ reply: { user: 'ada', isNew: false } });
   });
 });

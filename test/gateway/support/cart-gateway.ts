@@ -1,7 +1,19 @@
+import { Injectable, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Observable } from 'rxjs';
-import { Session, SessionHandle } from '../../../src/index.js';
+import { Session, SessionHandle, SessionService } from '../../../src/index.js';
 import { CartItem, CartSession } from '../../support/fixtures.js';
+
+/** A guard that asks `SessionService` for the session of a gateway message. */
+@Injectable()
+export class SessionReadingGuard implements CanActivate {
+  constructor(private readonly sessions: SessionService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    await this.sessions.get(context);
+    return true;
+  }
+}
 
 /** A gateway beside the HTTP fixture routes: the same cart, read and written over a socket. */
 @WebSocketGateway()
@@ -49,6 +61,12 @@ export class CartGateway {
   async logout(@Session() session: SessionHandle) {
     await session.destroy();
     return { ok: true };
+  }
+
+  @SubscribeMessage('guarded')
+  @UseGuards(SessionReadingGuard)
+  guarded(@Session({ readonly: true }) session: SessionHandle) {
+    return { isNew: session.isNew };
   }
 
   @SubscribeMessage('ping')

@@ -14,7 +14,7 @@ import { GatedStore } from '../../support/gated-store.js';
 import type { Platform } from '../../support/platforms.js';
 import { ProbeStore } from '../../support/probe-store.js';
 import { SECRET } from '../../support/session-app.js';
-import { CartGateway } from './cart-gateway.js';
+import { CartGateway, SessionReadingGuard } from './cart-gateway.js';
 
 export type Transport = 'socket.io' | 'ws';
 export const TRANSPORTS: Transport[] = ['socket.io', 'ws'];
@@ -45,7 +45,7 @@ export async function startGatewayApp(
       SessionGatewayModule,
     ],
     controllers: [FixtureController],
-    providers: [CartGateway],
+    providers: [CartGateway, SessionReadingGuard],
     ...metadata,
   })
     .overrideProvider(SessionStore)
