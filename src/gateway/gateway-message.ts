@@ -1,4 +1,4 @@
-import { concatMap, isObservable, type Observable } from 'rxjs';
+import { concat, concatMap, defer, ignoreElements, isObservable, type Observable } from 'rxjs';
 import { DeferredSessionParam } from '../http/deferred-session-param.js';
 import type { SessionServices } from '../session/request-registry.js';
 import { RequestSessionHandle } from '../session/request-session-handle.js';
@@ -61,18 +61,24 @@ export async function runGatewayMessage(
   return result;
 }
 
-/** A handler's stream: commit before each value goes out, so every value is sent saved. */
+/**
+ * A handler's stream: commit before each value goes out, so every value is sent saved, and once
+ * more when it completes, so a change followed by no value is not dropped.
+ */
 function commitEach(
   source: Observable<unknown>,
   services: SessionServices,
   state: SessionState,
   name: string,
 ): Observable<unknown> {
-  return source.pipe(
-    concatMap(async (value) => {
-      await commit(services, state, name);
-      return value;
-    }),
+  return concat(
+    source.pipe(
+      concatMap(async (value) => {
+        await commit(services, state, name);
+        return value;
+      }),
+    ),
+    defer(() => commit(services, state, name)).pipe(ignoreElements()),
   );
 }
 

@@ -151,6 +151,16 @@ describe.each(COMBINATIONS)('sessions in a WebSocket gateway (%s, %s)', (platfor
     expect((await browser.get('/cart')).body.items).toEqual([APPLE, PEAR]);
   });
 
+  it('commits the change of a stream that completes without a value', async () => {
+    const { browser } = await loggedIn();
+    const socket = await running.connect(browser.cookie);
+    const written = running.gated.pauseNext('set', { at: 'after' });
+    socket.fire('add-silently', PEAR);
+    await written.reached;
+    written.release();
+    expect((await browser.get('/cart')).body.items).toEqual([APPLE, PEAR]);
+  });
+
   it('refuses a write to a session that does not exist yet: no cookie could carry its id', async () => {
     running = await startGatewayApp(platform, transport);
     const socket = await running.connect();

@@ -44,6 +44,15 @@ export class CartGateway {
     });
   }
 
+  /** Adds and completes without a value: nothing is sent back. */
+  @SubscribeMessage('add-silently')
+  addSilently(@Session() cart: CartSession, @MessageBody() item: CartItem) {
+    return new Observable((subscriber) => {
+      cart.items.push(item);
+      subscriber.complete();
+    });
+  }
+
   @SubscribeMessage('set-on-reader')
   setOnReader(@Session({ readonly: true }) session: SessionHandle) {
     session.set('note', 'written by a reader');

@@ -89,6 +89,8 @@ export interface GatewayClient {
    * frame when several are in flight on a `ws` socket (frames carry no message id).
    */
   send(event: string, data?: unknown, accepts?: (outcome: Outcome) => boolean): Promise<Outcome>;
+  /** Send one message that gets no answer. */
+  fire(event: string, data?: unknown): void;
   close(): void;
 }
 
@@ -122,6 +124,10 @@ class SocketIoClient implements GatewayClient {
         resolve({ reply });
       });
     });
+  }
+
+  fire(event: string, data?: unknown): void {
+    this.socket.emit(event, data ?? {});
   }
 
   close(): void {
@@ -163,6 +169,10 @@ class WsClient implements GatewayClient {
       this.waiting.push({ resolve, accepts });
       this.socket.send(JSON.stringify({ event, data: data ?? {} }));
     });
+  }
+
+  fire(event: string, data?: unknown): void {
+    this.socket.send(JSON.stringify({ event, data: data ?? {} }));
   }
 
   close(): void {
