@@ -28,7 +28,8 @@ function deferredParam(spec: SessionParamSpec, context: ExecutionContext): Defer
         `(import it from 'nestjs-typed-session/gateway' into the application)`,
     );
   }
-  return new DeferredSessionParam(spec, context.switchToWs().getClient<object>());
+  // [client, data, pattern]: the client is the first argument of a gateway's context.
+  return new DeferredSessionParam(spec, context.getArgByIndex<object>(0));
 }
 
 /**
