@@ -104,7 +104,7 @@ class SocketIoClient implements GatewayClient {
 
   static open(url: string, cookie?: string): Promise<SocketIoClient> {
     const socket = io(url, {
-      transports: ['websocket'],
+      // socket.io's default, as in a browser: long polling first (the handshake), then upgrade.
       extraHeaders: cookieHeader(cookie),
       reconnection: false,
       forceNew: true,
