@@ -9,6 +9,7 @@ export default {
     // The sample imports the package by name; tests run it against the source, not dist/.
     '^nestjs-typed-session$': '<rootDir>/src/index.ts',
     '^nestjs-typed-session/health$': '<rootDir>/src/health/index.ts',
+    '^nestjs-typed-session/gateway$': '<rootDir>/src/gateway/index.ts',
     '^nestjs-typed-session/redis$': '<rootDir>/src/stores/redis/index.ts',
     '^nestjs-typed-session/postgres$': '<rootDir>/src/stores/postgres/index.ts',
     '^nestjs-typed-session/express-session$': '<rootDir>/src/stores/express-session/index.ts',

@@ -4,6 +4,7 @@ import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { SessionCommitter } from '../session/session-committer.js';
 import { SessionLoader } from '../session/session-loader.js';
+import { assertGatewaysBound } from './gateway-check.js';
 import { setRouteBinding, type RouteBinding } from './route-binding.js';
 import { RouteCall, RouteCallParam, routeCallFactory } from './route-call.js';
 import { planRoute, RoutePlans } from './route-plan.js';
@@ -76,6 +77,11 @@ export class SessionRouteBinder {
           `(undefined with SessionModule): import { Session } from 'nestjs-typed-session' instead`,
       );
     }
+  }
+
+  /** Gateway handlers with `@Session()` need `SessionGatewayModule`: fail the boot without it. */
+  assertGatewaysBound(): void {
+    assertGatewaysBound(this.discovery, this.scanner);
   }
 
   private *routes(): Generator<{ controller: Type; method: string; handler: Handler }> {

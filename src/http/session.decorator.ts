@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { schemaOf, type SessionSchemaClass } from '../schema/session-schema.decorator.js';
 import { SessionHandle } from '../session/session-handle.js';
+import { DeferredSessionParam, hasDeferredSessionResolver } from './deferred-session-param.js';
 import { appendMethodMetadata, SESSION_PARAMS } from './route-metadata.js';
 import type { SessionParamSpec } from './route-plan.js';
 import { injectFromSession } from './route-session.js';
@@ -11,10 +12,25 @@ export interface SessionParamOptions {
 }
 
 const injectSession = createParamDecorator((spec: SessionParamSpec, context: ExecutionContext) =>
-  injectFromSession(context, '@Session()', (session) =>
-    spec.schema ? session.state.slots.get(spec.schema.key)?.value : session.handle,
-  ),
+  context.getType() === 'ws'
+    ? deferredParam(spec, context)
+    : injectFromSession(context, '@Session()', (session) =>
+        spec.schema ? session.state.slots.get(spec.schema.key)?.value : session.handle,
+      ),
 );
+
+/** A gateway's message: its binder loads the session (see `DeferredSessionParam`). */
+function deferredParam(spec: SessionParamSpec, context: ExecutionContext): DeferredSessionParam {
+  if (!hasDeferredSessionResolver(context.getHandler())) {
+    const where = `${context.getClass().name}.${context.getHandler().name}()`;
+    throw new Error(
+      `@Session() in ${where}: WebSocket gateways need SessionGatewayModule ` +
+        `(import it from 'nestjs-typed-session/gateway' into the application)`,
+    );
+  }
+  // [client, data, pattern]: the client is the first argument of a gateway's context.
+  return new DeferredSessionParam(spec, context.getArgByIndex<object>(0));
+}
 
 /**
  * Injects the session. The parameter's type picks what: a `@SessionSchema` class gets a

@@ -65,6 +65,13 @@ export class SessionService {
   }
 
   private fromContext(context: ExecutionContext) {
+    if (context.getType() === 'ws') {
+      // A socket's messages have no request of their own to keep a session on.
+      throw new Error(
+        'SessionService.get(context) is not available in WebSocket gateways: ' +
+          'use a @Session() parameter in the @SubscribeMessage() handler',
+      );
+    }
     const http = context.switchToHttp();
     const request = http.getRequest<PlatformRequest>();
     const response = http.getResponse<PlatformResponse>();

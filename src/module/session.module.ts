@@ -86,6 +86,7 @@ export class SessionModule
 
   async onApplicationBootstrap(): Promise<void> {
     this.binder.assertNoNestSessionParams();
+    this.binder.assertGatewaysBound();
     const emitter = await findEventEmitter(this.moduleRef);
     if (emitter) this.events.forwardTo(emitter);
   }
