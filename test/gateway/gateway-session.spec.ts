@@ -8,6 +8,7 @@ import {
   type GatewayApp,
   type Transport,
 } from './support/gateway-app.js';
+import { storeKeyOf } from '../support/store-keys.js';
 
 const APPLE = { sku: 'apple', quantity: 2 };
 const PEAR = { sku: 'pear', quantity: 1 };
@@ -106,8 +107,9 @@ describe.each(COMBINATIONS)('sessions in a WebSocket gateway (%s, %s)', (platfor
 
   it('answers stored data that fails its schema (onInvalidStoredData: reject) with an exception', async () => {
     const { browser, login } = await loggedIn({ onInvalidStoredData: 'reject' });
-    const stored = await running.probe.inner.get(login.after);
-    await running.probe.inner.set(login.after, {
+    const key = storeKeyOf(running, login.after);
+    const stored = await running.probe.inner.get(key);
+    await running.probe.inner.set(key, {
       mode: 'update',
       metadata: stored!.metadata,
       set: { cart: '{"items":"not a list"}' },
