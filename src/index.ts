@@ -53,6 +53,12 @@ export {
   type StoredSession,
 } from './store/session-record.js';
 export { SessionStore } from './store/session-store.js';
+export {
+  StoreExpiryListeners,
+  type SessionExpiryCause,
+  type StoreExpiry,
+  type StoreExpiryListener,
+} from './store/session-expiry.js';
 export { CorruptSessionRecordError, SessionStoreError } from './store/session-store-error.js';
 export {
   MemorySessionStore,

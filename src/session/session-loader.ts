@@ -7,6 +7,7 @@ import type { ResolvedSessionOptions } from '../options/session-options.js';
 import { SchemaCodec, type Decoded } from '../schema/schema-codec.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import { isExpired, type StoredSession } from '../store/session-record.js';
+import { expiryCause } from '../store/session-expiry.js';
 import { SessionStore } from '../store/session-store.js';
 import { CorruptSessionRecordError } from '../store/session-store-error.js';
 import type { SessionState, Slot } from './session-state.js';
@@ -183,7 +184,14 @@ export class SessionLoader {
     const now = this.options.clock();
     if (record && isExpired(record.metadata, now)) {
       this.destroyQuietly(id, 'expired'); // the store kept it past its expiry; never bring it back
-      this.events.emit({ type: 'session.expired', tag: sessionTag(id), at: now });
+      const cause = expiryCause(record.metadata);
+      this.events.emit({
+        type: 'session.expired',
+        tag: sessionTag(id),
+        at: now,
+        cause,
+        detectedBy: 'request',
+      });
       record = null;
     }
     state.adopt(id, record);
