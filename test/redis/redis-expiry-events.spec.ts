@@ -238,6 +238,39 @@ describeRedis('RedisSessionStore expiry events', () => {
     }
   });
 
+  it("hears again after the server restarts, turning the setting on again with 'enable'; says that expiries in between were lost", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const port = await sparePort(Object.values(servers).map((server) => server!.port));
+    let server = await startRedisServer(port, dir);
+    const store = open('on', { url: `redis://127.0.0.1:${port}`, expiryEvents: 'enable' });
+    const { reports, stop } = listen(store);
+    try {
+      expect((await store.expiryEvents()).subscribed).toBe(true);
+      await server.stop(); // a restart loses what CONFIG SET changed
+      server = await startRedisServer(port, dir);
+      await until(
+        async () =>
+          (await redisCli(port, 'CONFIG', 'GET', 'notify-keyspace-events')).includes('E') &&
+          (await redisCli(port, 'PUBSUB', 'NUMSUB', EXPIRY_CHANNEL)).endsWith('1'),
+        'the setting turned on again and the subscriber back',
+      );
+      await create(store, 'after-restart');
+      await until(() => reports.length > 0, 'the report after the restart');
+      expect(reports.map((report) => report.key)).toEqual(['after-restart']);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining(
+          'sessions that expired while the subscriber was disconnected were not reported',
+        ),
+      );
+    } finally {
+      stop();
+      warn.mockRestore();
+      log.mockRestore();
+      await server.stop();
+    }
+  }, 30_000);
+
   it('rejects an unknown expiryEvents value', () => {
     expect(() => new RedisSessionStore({ expiryEvents: 'yes' as 'enable' })).toThrow(
       "RedisSessionStore: expiryEvents must be 'if-enabled', 'enable' or 'off' (got \"yes\")",

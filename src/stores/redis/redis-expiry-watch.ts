@@ -7,6 +7,13 @@ import {
   type RedisKeyspaceState,
 } from './redis-keyspace-config.js';
 
+/**
+ * How often a cluster's topology is read again while watching. ioredis reads it only when a
+ * command meets a moved slot; a failover with no traffic in between would leave the subscriber on
+ * the demoted master, which expires nothing any more.
+ */
+const TOPOLOGY_CHECK_MS = 5_000;
+
 /** What the store knows of its expiry subscription; see `RedisSessionStore.expiryEvents()`. */
 export interface RedisExpiryEventsState {
   /** Subscribed on every node that expires keys (every master of a cluster). */
@@ -26,7 +33,8 @@ export interface RedisExpiryWatchOptions {
 
 /**
  * Hears Redis expire session keys: a subscriber connection per node that expires keys (the
- * server; every master of a cluster, followed as the cluster's topology changes) on that node's
+ * server; every master of a cluster, followed as its topology changes, read again every few
+ * seconds) on that node's
  * `__keyevent@<db>__:expired` channel, keeping the keys that are this store's sessions.
  *
  * Best-effort, as Redis's notifications are: a key's event comes when Redis actually deletes it
@@ -38,6 +46,7 @@ export class RedisExpiryWatch {
   private readonly logged = new Map<string, string>();
   private started: Promise<void> | undefined;
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly reconcile = () => void this.followCluster();
 
   constructor(
@@ -56,6 +65,8 @@ export class RedisExpiryWatch {
     const cluster = this.client;
     // The masters change with failovers and resharding: look again after every slots refresh.
     cluster.on('refresh', this.reconcile);
+    this.timer = setInterval(() => cluster.refreshSlotsCache(), TOPOLOGY_CHECK_MS);
+    this.timer.unref();
     this.started =
       cluster.status === 'ready'
         ? this.followCluster()
@@ -77,6 +88,7 @@ export class RedisExpiryWatch {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.timer) clearInterval(this.timer);
     if (isCluster(this.client)) this.client.off('refresh', this.reconcile);
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
