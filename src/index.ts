@@ -67,6 +67,12 @@ export {
 export type { SessionOwner } from './store/session-owner.js';
 export type { DestroyForUserOptions, UserSessionEntry } from './store/user-session-entry.js';
 export { SessionStore } from './store/session-store.js';
+export {
+  StoreExpiryListeners,
+  type SessionExpiryCause,
+  type StoreExpiry,
+  type StoreExpiryListener,
+} from './store/session-expiry.js';
 export { CorruptSessionRecordError, SessionStoreError } from './store/session-store-error.js';
 export {
   MemorySessionStore,

@@ -16,15 +16,27 @@ export class SessionEventHub {
   private readonly logger = new Logger('SessionModule');
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private sink: EventSink | undefined;
+  private onFirstListener: (() => void) | undefined;
 
   subscribe(listener: (event: SessionEvent) => void): () => void {
     this.listeners.add(listener);
+    this.firstListener();
     return () => this.listeners.delete(listener);
   }
 
   /** Forward events to `@nestjs/event-emitter` too (found at start-up, when installed). */
   forwardTo(sink: EventSink): void {
     this.sink = sink;
+    this.firstListener();
+  }
+
+  /**
+   * Run `start` once, as soon as anyone listens (now, if someone already does): what costs
+   * something to produce events (a store's subscription to Redis) starts only when they are read.
+   */
+  whenListened(start: () => void): void {
+    if (this.listening) start();
+    else this.onFirstListener = start;
   }
 
   /** Whether anyone would receive an event: spares building one that nobody reads. */
@@ -35,6 +47,12 @@ export class SessionEventHub {
   emit(event: SessionEvent): void {
     if (!this.listening) return;
     setImmediate(() => this.deliver(event));
+  }
+
+  private firstListener(): void {
+    const start = this.onFirstListener;
+    this.onFirstListener = undefined;
+    start?.();
   }
 
   private deliver(event: SessionEvent): void {

@@ -18,6 +18,7 @@ import { SessionCookies } from '../cookie/session-cookies.js';
 import { SchemaCodec } from '../schema/schema-codec.js';
 import { SessionCommitter } from '../session/session-committer.js';
 import { SessionLoader } from '../session/session-loader.js';
+import { StoreExpiryBridge } from '../session/store-expiry-bridge.js';
 import { StoreFaults } from '../session/store-faults.js';
 import { SessionStore } from '../store/session-store.js';
 import { MemorySessionStore } from '../stores/memory/memory-session-store.js';
@@ -60,6 +61,7 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
     SessionRouteBinder,
     SessionEventHub,
     SessionEvents,
+    StoreExpiryBridge,
   ],
   exports: [SessionService, SessionStore, SessionEvents],
 })

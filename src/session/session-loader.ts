@@ -8,6 +8,7 @@ import { SchemaCodec, type Decoded } from '../schema/schema-codec.js';
 import type { SessionSchemaDefinition } from '../schema/session-schema.decorator.js';
 import { isExpired, type StoredSession } from '../store/session-record.js';
 import { KEYED_SESSION_STORE, KeyedSessionStore } from '../store-keys/keyed-session-store.js';
+import { expiryCause } from '../store/session-expiry.js';
 import { CorruptSessionRecordError } from '../store/session-store-error.js';
 import type { SessionState, Slot } from './session-state.js';
 import { SessionEventHub } from '../events/session-event-hub.js';
@@ -191,7 +192,14 @@ export class SessionLoader {
     const now = this.options.clock();
     if (record && isExpired(record.metadata, now)) {
       this.destroyQuietly(id, 'expired'); // the store kept it past its expiry; never bring it back
-      this.events.emit({ type: 'session.expired', tag: this.tag(id), at: now });
+      const cause = expiryCause(record.metadata);
+      this.events.emit({
+        type: 'session.expired',
+        tag: this.tag(id),
+        at: now,
+        cause,
+        detectedBy: 'request',
+      });
       record = null;
     }
     state.adopt(id, record);

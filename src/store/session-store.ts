@@ -1,6 +1,7 @@
 import { InProcessLocks } from './in-process-locks.js';
 import { processWide } from './process-wide.js';
 import type { DestroyForUserOptions, UserSessionEntry } from './user-session-entry.js';
+import type { StoreExpiryListener } from './session-expiry.js';
 import type {
   SessionLockRequest,
   SessionTouch,
@@ -29,7 +30,7 @@ function locksOf(store: object): InProcessLocks {
  * `overrideProvider(SessionStore).useValue(new MemorySessionStore())` swaps it in a test.
  *
  * Extend it to inherit the default lock methods and `close()`, or implement it
- * (`class MyStore implements SessionStore`) and write all seven methods.
+ * (`class MyStore implements SessionStore`) and write all seven methods (`onExpired` is optional).
  *
  * Every method may reject (a network store that is down); the module turns that into a 503 for
  * the request and never lets it crash the process. A store that knows how a failed call ended
@@ -104,6 +105,16 @@ abstract class SessionStoreContract {
    * `options.except`), as `destroy` would. Answers the ids (store keys) it destroyed.
    */
   destroyForUser?(userId: string, options?: DestroyForUserOptions): Promise<string[]>;
+
+  /**
+   * Optional: call `listener` for each session the store itself finds expired and removes (the
+   * memory store's sweep, PostgreSQL's cleanup, Redis's keyspace notifications), naming it by its
+   * store key. Answers the function that stops the reports. The module subscribes once someone
+   * listens to `session.expired`; a store without it still works, and expiry is then announced
+   * only when a request finds its session expired. A store may call the listener from a timer or
+   * a connection of its own; it must never call it for a destroyed session.
+   */
+  onExpired?(listener: StoreExpiryListener): () => void;
 
   /** Free what the store owns (timers, connections it opened itself). Called on module destroy. */
   close(): Promise<void> {

@@ -4,6 +4,7 @@ export {
   runSessionStoreConformance,
   type SessionStoreConformanceOptions,
 } from './session-store-conformance.js';
+export type { ExpiryReportConformance } from './expiry-report-conformance.js';
 export type { JestLikeRunner, NodeTestLikeRunner, TestRunner } from './test-runner.js';
 export {
   createSessionCookie,

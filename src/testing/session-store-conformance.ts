@@ -3,6 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { SessionStore } from '../store/session-store.js';
 import type { SessionMetadata, SessionWrite } from '../store/session-record.js';
 import { assertJsonEqual } from './assert-json-equal.js';
+import {
+  describeExpiryReports,
+  type ExpiryReportConformance,
+} from './expiry-report-conformance.js';
 import { TestClock } from './test-clock.js';
 import { resolveTestRunner, type TestRunner } from './test-runner.js';
 import { userIndexCases } from './user-index-conformance.js';
@@ -30,6 +34,11 @@ export interface SessionStoreConformanceOptions {
    * server is missing.
    */
   describe?: (name: string, body: () => void) => unknown;
+  /**
+   * Given for a store that reports expired sessions itself (`onExpired`): runs the expiry-report
+   * tests; see `ExpiryReportConformance`.
+   */
+  expiryReports?: ExpiryReportConformance;
   /** Sessions in the bulk test. Default 10,000. */
   manySessions?: number;
 }
@@ -226,6 +235,10 @@ export function runSessionStoreConformance(options: SessionStoreConformanceOptio
           assert.equal(await store.get(plain), null);
         });
       });
+    }
+
+    if (options.expiryReports) {
+      describeExpiryReports(runner, options.expiryReports, clock, () => store);
     }
 
     describe('touch', () => {

@@ -5,4 +5,5 @@ runSessionStoreConformance({
   name: 'memory',
   create: (clock) => new MemorySessionStore({ now: clock.now }),
   nativeTtl: false,
+  expiryReports: { knowsCause: true, reap: (store) => (store as MemorySessionStore).sweep() },
 });

@@ -7,6 +7,7 @@ import {
   type MemorySessionStoreOptions,
 } from '../../src/stores/memory/memory-session-store.js';
 import type { SessionMetadata } from '../../src/store/session-record.js';
+import type { StoreExpiry } from '../../src/store/session-expiry.js';
 import { TestClock } from '../../src/testing/test-clock.js';
 import type { ExpiryWheel } from '../../src/stores/memory/expiry-wheel.js';
 
@@ -129,6 +130,68 @@ describe('MemorySessionStore', () => {
       clock.advance(3_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(store.size).toBe(0);
+    });
+  });
+
+  describe('expiry reports', () => {
+    const listen = (store: MemorySessionStore) => {
+      const reports: StoreExpiry[] = [];
+      store.onExpired((report) => reports.push(report));
+      return reports;
+    };
+
+    it('reports each session its sweep removes, with the cause and the sweep time', async () => {
+      const store = open();
+      const reports = listen(store);
+      await create(store, 'idle', 1_000);
+      await store.set('capped', {
+        mode: 'create',
+        metadata: { ...metadata(60_000), absoluteExpiresAt: clock.now() + 1_000 },
+        set: {},
+        remove: [],
+      });
+      await create(store, 'live', 60_000);
+      clock.advance(3_000);
+      expect(reports).toEqual([]); // nothing until the sweep runs
+      expect(await store.sweep()).toBe(2);
+      const at = clock.now();
+      expect(reports.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+        { key: 'capped', cause: 'absolute', at },
+        { key: 'idle', cause: 'idle', at },
+      ]);
+    });
+
+    it('reports a session that a call finds expired before the sweep, and the sweep then does not', async () => {
+      const store = open();
+      const reports = listen(store);
+      await create(store, 'early', 1_000);
+      clock.advance(3_000);
+      expect(await store.get('early')).toBeNull();
+      expect(reports).toEqual([{ key: 'early', cause: 'idle', at: clock.now() }]);
+      expect(await store.sweep()).toBe(0);
+      expect(reports).toHaveLength(1);
+    });
+
+    it('does not report a session evicted by maxSessions', async () => {
+      const store = open({ maxSessions: 1 });
+      const reports = listen(store);
+      await create(store, 'first', 1_000);
+      await create(store, 'second', 1_000);
+      clock.advance(3_000);
+      await store.sweep();
+      expect(reports.map((report) => report.key)).toEqual(['second']);
+    });
+
+    it('reports from its own timer', async () => {
+      const store = open({ sweepIntervalMs: 20 });
+      const reports = listen(store);
+      await create(store, 'timed', 1_000);
+      clock.advance(3_000);
+      const deadline = Date.now() + 5_000;
+      while (reports.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(reports.map((report) => report.key)).toEqual(['timed']);
     });
   });
 

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { PostgresSessionStore } from '../../src/stores/postgres/postgres-session-store.js';
 import type { SessionMetadata, SessionWrite } from '../../src/store/session-record.js';
+import type { StoreExpiry } from '../../src/store/session-expiry.js';
 import { DATABASE_URL, describeWithServer } from '../support/servers.js';
 import { countQueries, dropTables, testPool, uniqueName } from './postgres-test-db.js';
 
@@ -174,6 +175,39 @@ describePostgres('PostgresSessionStore', () => {
     await until(async () => (await ids()).length === 1);
     expect(await ids()).toEqual([{ id: 'long' }]);
   });
+
+  it('reports each row its background cleanup deletes, with the cause, to a listener', async () => {
+    let now = Date.now();
+    const { store } = newStore({ cleanupIntervalMs: 25, now: () => now });
+    const reports: StoreExpiry[] = [];
+    store.onExpired((report) => reports.push(report));
+    await store.set('idle', create(now, { a: '1' }, 1_000));
+    await store.set('capped', {
+      ...create(now, { a: '1' }, HOUR),
+      metadata: { ...metadata(now), absoluteExpiresAt: now + 1_000 },
+    });
+    await store.set('long', create(now, { a: '1' }, HOUR));
+    now += 2_000;
+    await until(async () => reports.length === 2);
+    expect(reports.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+      { key: 'capped', cause: 'absolute', at: now },
+      { key: 'idle', cause: 'idle', at: now },
+    ]);
+  });
+
+  it('reports each expired row once when several stores clean one table', async () => {
+    let now = Date.now();
+    const table = uniqueName('sessions');
+    const cleaners = [1, 2, 3].map(() => newStore({ table, now: () => now }).store);
+    const reports: string[] = [];
+    for (const cleaner of cleaners) cleaner.onExpired((report) => reports.push(report.key));
+    const ids = Array.from({ length: 2_500 }, (_, i) => `s${i}`);
+    for (const id of ids) await cleaners[0]!.set(id, create(now, { a: '1' }, 1_000));
+    now += 2_000;
+    const deleted = await Promise.all(cleaners.map((cleaner) => cleaner.deleteExpired()));
+    expect(deleted.reduce((sum, n) => sum + n, 0)).toBe(ids.length);
+    expect(reports.sort()).toEqual([...ids].sort());
+  }, 30_000);
 
   it('only logs a failed background cleanup', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

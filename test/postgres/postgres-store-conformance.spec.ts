@@ -21,4 +21,8 @@ runSessionStoreConformance({
     }
   },
   nativeTtl: false,
+  expiryReports: {
+    knowsCause: true,
+    reap: (store) => (store as PostgresSessionStore).deleteExpired(),
+  },
 });

@@ -10,6 +10,11 @@ import {
 } from '../../store/session-record.js';
 import type { SessionOwner } from '../../store/session-owner.js';
 import type { DestroyForUserOptions, UserSessionEntry } from '../../store/user-session-entry.js';
+import {
+  expiryCause,
+  StoreExpiryListeners,
+  type StoreExpiryListener,
+} from '../../store/session-expiry.js';
 import { ExpiryWheel, NO_BUCKET } from './expiry-wheel.js';
 import { MemorySessionTable } from './memory-session-table.js';
 import { MemoryUserIndex } from './memory-user-index.js';
@@ -40,6 +45,7 @@ export class MemorySessionStore extends SessionStore {
   private readonly wheel = new ExpiryWheel();
   /** Slot → owner, and user → ids: both changed only with the session, in the same call. */
   private readonly owners = new MemoryUserIndex();
+  private readonly expiries = new StoreExpiryListeners('MemorySessionStore');
   private readonly maxSessions: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -151,6 +157,14 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve(destroyed);
   }
 
+  /**
+   * Reports each session that expires: at the sweep, or earlier when a call finds it expired
+   * first. A session evicted by `maxSessions` or destroyed is not reported.
+   */
+  override onExpired(listener: StoreExpiryListener): () => void {
+    return this.expiries.add(listener);
+  }
+
   override close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -174,7 +188,7 @@ export class MemorySessionStore extends SessionStore {
           if (slot === undefined || this.table.bucket(slot) !== bucket) return;
           this.table.setBucket(slot, NO_BUCKET);
           if (this.table.expiresAt(slot) <= now) {
-            this.remove(id);
+            this.expire(id, slot, now);
             removed++;
           } else {
             this.file(id, slot); // the clock went back: keep it filed
@@ -195,11 +209,19 @@ export class MemorySessionStore extends SessionStore {
   private live(id: string): number | undefined {
     const slot = this.slots.get(id);
     if (slot === undefined) return undefined;
-    if (this.table.expiresAt(slot) <= this.now()) {
-      this.remove(id);
+    const now = this.now();
+    if (this.table.expiresAt(slot) <= now) {
+      this.expire(id, slot, now);
       return undefined;
     }
     return slot;
+  }
+
+  /** Remove an expired session, telling the listeners which timeout ended it. */
+  private expire(id: string, slot: number, now: number): void {
+    const cause = this.expiries.listening ? expiryCause(this.table.metadata(slot)) : 'unknown';
+    this.remove(id);
+    if (this.expiries.listening) this.expiries.report({ key: id, cause, at: now });
   }
 
   /** Keep a session as the most recently used, file its expiry, and evict past the bound. */

@@ -201,12 +201,14 @@ export class PostgresSessionSql {
       SELECT EXISTS (SELECT 1 FROM deleted) AS destroyed, EXISTS (SELECT 1 FROM locked) AS live`);
 
     // In batches, so no single statement runs long or holds many row locks; SKIP LOCKED lets
-    // several processes sweep at once without waiting for each other.
+    // several processes sweep at once without waiting for each other, and so each deleted row
+    // is returned to exactly one of them (for its expiry report).
     // $1 now, $2 batch size
     this.deleteExpired = named(`
       DELETE FROM ${sessions} WHERE id IN (
         SELECT id FROM ${sessions} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
-      )`);
+      )
+      RETURNING id, idle_expires_at, absolute_expires_at`);
 
     this.deleteExpiredLocks = named(`DELETE FROM ${locks} WHERE expires_at <= clock_timestamp()`);
 

@@ -11,6 +11,11 @@ import {
   type StoredSession,
   movedNamespaces,
 } from '../../store/session-record.js';
+import {
+  expiryCause,
+  StoreExpiryListeners,
+  type StoreExpiryListener,
+} from '../../store/session-expiry.js';
 import { pollForLock } from '../../store/lock-polling.js';
 import type { DestroyForUserOptions, UserSessionEntry } from '../../store/user-session-entry.js';
 import type { JsonValue } from '../../store/json-value.js';
@@ -80,6 +85,12 @@ interface UpdateRow extends QueryResultRow {
   revisions: Record<string, number> | null;
 }
 
+interface ExpiredRow extends QueryResultRow {
+  id: string;
+  idle_expires_at: string;
+  absolute_expires_at: string | null;
+}
+
 interface DestroyIfUnchangedRow extends QueryResultRow {
   destroyed: boolean;
   live: boolean;
@@ -111,6 +122,7 @@ export class PostgresSessionStore extends SessionStore {
   private timer: NodeJS.Timeout | undefined;
   private cleanup: Promise<number> | undefined;
   private closed = false;
+  private readonly expiries = new StoreExpiryListeners('PostgresSessionStore');
 
   constructor(private readonly options: PostgresSessionStoreOptions = {}) {
     super();
@@ -258,12 +270,23 @@ export class PostgresSessionStore extends SessionStore {
   async deleteExpired(): Promise<number> {
     let deleted = 0;
     for (;;) {
-      const { rowCount } = await this.run(this.sql.deleteExpired, [this.now(), CLEANUP_BATCH]);
-      deleted += rowCount ?? 0;
-      if ((rowCount ?? 0) < CLEANUP_BATCH || this.closed) break;
+      const now = this.now();
+      const { rows } = await this.run<ExpiredRow>(this.sql.deleteExpired, [now, CLEANUP_BATCH]);
+      deleted += rows.length;
+      if (this.expiries.listening) this.reportExpired(rows, now);
+      if (rows.length < CLEANUP_BATCH || this.closed) break;
     }
     if (!this.closed) await this.run(this.sql.deleteExpiredLocks, []);
     return deleted;
+  }
+
+  /**
+   * Reports each session its cleanup deletes (`deleteExpired`, on the timer or by hand), when
+   * it deletes it: so up to `cleanupIntervalMs` after the session expired. With several
+   * processes on one table, each expired row is reported by the one process that deleted it.
+   */
+  override onExpired(listener: StoreExpiryListener): () => void {
+    return this.expiries.add(listener);
   }
 
   /** Stops the cleanup timer and ends the pool if the store created it (never one passed in). */
@@ -277,6 +300,17 @@ export class PostgresSessionStore extends SessionStore {
     if (this.ownsPool && this.pool) {
       const pool = await this.pool.catch(() => undefined);
       await pool?.end();
+    }
+  }
+
+  private reportExpired(rows: ExpiredRow[], at: number): void {
+    for (const row of rows) {
+      const cause = expiryCause({
+        idleExpiresAt: Number(row.idle_expires_at),
+        absoluteExpiresAt:
+          row.absolute_expires_at === null ? null : Number(row.absolute_expires_at),
+      });
+      this.expiries.report({ key: row.id, cause, at });
     }
   }
 

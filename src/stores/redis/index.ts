@@ -7,3 +7,5 @@ export type {
   RedisWaitForReplicas,
 } from './redis-options.js';
 export { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
+export type { RedisExpiryEventsState } from './redis-expiry-watch.js';
+export type { RedisExpiryEvents, RedisKeyspaceState } from './redis-keyspace-config.js';

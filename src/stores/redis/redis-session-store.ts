@@ -34,6 +34,9 @@ import { SessionStoreError } from '../../store/session-store-error.js';
 import { redisNotSentError, redisStoreError } from './redis-store-errors.js';
 import { jsonTextSerializer, type RedisSessionSerializer } from './redis-session-serializer.js';
 import { checkWaitForReplicas, ConfirmedWrites, scriptSha } from './redis-durability.js';
+import { StoreExpiryListeners, type StoreExpiryListener } from '../../store/session-expiry.js';
+import { RedisExpiryWatch, type RedisExpiryEventsState } from './redis-expiry-watch.js';
+import type { RedisExpiryEvents } from './redis-keyspace-config.js';
 import {
   COMMIT_COMMAND,
   COMMIT_SCRIPT,
@@ -68,6 +71,12 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
    * off (Redis's asynchronous replication; a master killed may lose its last writes).
    */
   waitForReplicas?: RedisWaitForReplicas;
+  /**
+   * Raise `session.expired` when Redis expires a session, through keyspace notifications: see
+   * `RedisExpiryEvents`. Default `'if-enabled'`. A subscriber connection per node (per master of
+   * a cluster) is opened only once the application listens to the event.
+   */
+  expiryEvents?: RedisExpiryEvents;
 }
 
 const COMMIT_SHA = scriptSha(COMMIT_SCRIPT);
@@ -107,6 +116,8 @@ export class RedisSessionStore extends SessionStore {
   private closed = false;
   /** Set with `waitForReplicas`: commits and destroys on a connection of their own. */
   private readonly confirmed: ConfirmedWrites | undefined;
+  private readonly expiries = new StoreExpiryListeners('RedisSessionStore');
+  private watching: Promise<RedisExpiryWatch | undefined> | undefined;
 
   constructor(private readonly options: RedisSessionStoreOptions = {}) {
     super();
@@ -122,6 +133,12 @@ export class RedisSessionStore extends SessionStore {
     }
     if (options.sentinels && !options.sentinelName) {
       throw new Error('RedisSessionStore: sentinels need sentinelName (the master group name)');
+    }
+    const expiryEvents = options.expiryEvents ?? 'if-enabled';
+    if (!['if-enabled', 'enable', 'off'].includes(expiryEvents)) {
+      throw new Error(
+        `RedisSessionStore: expiryEvents must be 'if-enabled', 'enable' or 'off' (got ${JSON.stringify(expiryEvents)})`,
+      );
     }
     checkWaitForReplicas(options.waitForReplicas, ownedCommandTimeout(options));
     this.confirmed =
@@ -365,8 +382,67 @@ export class RedisSessionStore extends SessionStore {
     );
   }
 
+  /**
+   * Reports each session Redis expires, heard through keyspace notifications (`expiryEvents`).
+   * Subscribes on the first listener and unsubscribes after the last. Best-effort: a report comes
+   * when Redis deletes the key (at its TTL or somewhat later, by Redis's expiry cycle), never
+   * names the timeout (`'unknown'`: the record is gone), and an expiry while the subscriber is
+   * disconnected, or on a server without the setting, is not reported.
+   */
+  override onExpired(listener: StoreExpiryListener): () => void {
+    const remove = this.expiries.add(listener);
+    if (!this.watching && this.options.expiryEvents !== 'off') this.watching = this.startWatch();
+    return () => {
+      remove();
+      if (!this.expiries.listening) void this.stopWatch();
+    };
+  }
+
+  /**
+   * Whether the store hears Redis expire sessions: once its subscription has been tried on every
+   * node, each node's `notify-keyspace-events` and whether all are subscribed. For health checks
+   * and tests; `{ subscribed: false, nodes: [] }` when nobody listens or `expiryEvents` is `'off'`.
+   */
+  async expiryEvents(): Promise<RedisExpiryEventsState> {
+    const watch = await this.watching;
+    return watch ? watch.state() : { subscribed: false, nodes: [] };
+  }
+
+  private async startWatch(): Promise<RedisExpiryWatch | undefined> {
+    let client: ReadyClient;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      this.logger.warn(
+        `cannot watch for expired sessions, Redis is not reachable (${String(error)}); ` +
+          `trying again with the next listener`,
+      );
+      this.watching = undefined;
+      return undefined;
+    }
+    if (this.closed || !this.expiries.listening) {
+      this.watching = undefined;
+      return undefined;
+    }
+    const watch = new RedisExpiryWatch(client, {
+      mode: this.options.expiryEvents === 'enable' ? 'enable' : 'if-enabled',
+      prefix: this.prefix,
+      logger: this.logger,
+      onExpired: (id) => this.expiries.report({ key: id, cause: 'unknown', at: this.now() }),
+    });
+    watch.start();
+    return watch;
+  }
+
+  private async stopWatch(): Promise<void> {
+    const watching = this.watching;
+    this.watching = undefined;
+    await (await watching)?.close();
+  }
+
   override async close(): Promise<void> {
     this.closed = true;
+    await this.stopWatch();
     const opening = this.client;
     this.client = undefined;
     if (this.owned && opening) {
