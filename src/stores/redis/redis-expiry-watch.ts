@@ -160,6 +160,9 @@ class NodeSubscriber {
       readOnly: false,
       enableOfflineQueue: true,
       autoResubscribe: true,
+      // A duplicate inherits the store client's auto-pipelining, under which the subscription
+      // was not sent again after a server restart (the restart test waits 10 s in vain).
+      enableAutoPipelining: false,
     });
     reportErrors(this.subscriber, options.logger);
     this.subscriber.on('message', (channel: string, key: string) => {
