@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { finished } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { SessionLockTimeoutError } from '../errors/session-errors.js';
+import { requestBehind, unpreparedHint } from '../session/context-transports.js';
 import {
   expectCommit,
   findRequestSession,
@@ -126,19 +127,21 @@ export function injectFromSession(
   decorator: string,
   pick: (session: RequestSession) => unknown,
 ): unknown {
-  const http = context.switchToHttp();
-  const request = http.getRequest<PlatformRequest>();
   const binding = routeBindingOf(context.getHandler());
   if (binding?.plan.usesSession) {
+    const http = context.switchToHttp();
+    const request = http.getRequest<PlatformRequest>();
     const { session, ready } = startRouteSession(binding, request, http.getResponse());
     return ready ? ready.then(() => pick(session)) : pick(session);
   }
-  const session = findRequestSession(request);
+  // Elsewhere (a GraphQL resolver) the request is found through the context's transport.
+  const request = requestBehind(context);
+  const session = request && findRequestSession(request);
   if (!session?.state.loaded) {
     const where = `${context.getClass().name}.${context.getHandler().name}()`;
     throw new Error(
       `${decorator} in ${where}: no session was prepared for this request; ` +
-        `import SessionModule.forRoot() in the application`,
+        `import SessionModule.forRoot() in the application${unpreparedHint(context)}`,
     );
   }
   return pick(session);
