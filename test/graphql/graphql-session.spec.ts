@@ -47,6 +47,29 @@ describe.each(PLATFORMS)('GraphQL resolvers with @Session() on %s', (platform) =
     expect(app.store.calls.set).toBe(0); // read-only fields write nothing
   });
 
+  it('read-only fields beside a field that writes do not make the request read-only', async () => {
+    const browser = new Browser(app.url);
+    expect((await graphql(browser, '{ cart { items { sku } } visit }')).body.data.visit).toBe(1);
+    expect((await graphql(browser, '{ visit cart { items { sku } } }')).body.data.visit).toBe(2);
+    expect((await graphql(browser, '{ sessionId visit refusals }')).body.data.visit).toBe(3);
+  });
+
+  it('a change that fails validation at commit: HTTP 500 naming the field, nothing written', async () => {
+    const browser = new Browser(app.url);
+    await graphql(browser, ADD, { sku: 'ok', q: 1 });
+    app.store.reset();
+    const reply = await graphql(browser, ADD, { sku: 'bad', q: 0 });
+    expect(reply.status).toBe(500);
+    expect(reply.body.data).toBeNull();
+    expect(reply.body.errors[0].extensions.code).toBe('SESSION_VALIDATION_FAILED');
+    expect(reply.body.errors[0].extensions.status).toBe(500);
+    expect(reply.body.errors[0].message).toContain('cart.items.1.quantity');
+    expect(app.store.calls.set).toBe(0);
+    expect((await graphql(browser, CART)).body.data.cart.items).toEqual([
+      { sku: 'ok', quantity: 1 },
+    ]);
+  });
+
   it('login (a mutation that regenerates) changes the session id and keeps the cart', async () => {
     const browser = new Browser(app.url);
     await graphql(browser, ADD, { sku: 'pear', q: 3 });

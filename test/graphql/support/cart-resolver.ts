@@ -54,6 +54,14 @@ export class CartResolver {
     return session.get<number>('refusals') ?? 0;
   }
 
+  /** A query that writes (a visit counter), for operations mixing readers and a writer. */
+  @Query(() => Int)
+  visit(@Session() session: SessionHandle): number {
+    const visits = (session.get<number>('visits') ?? 0) + 1;
+    session.set('visits', visits);
+    return visits;
+  }
+
   @Mutation(() => CartView)
   addToCart(
     @Args('sku') sku: string,
