@@ -2,7 +2,6 @@ import type { HttpException } from '@nestjs/common';
 import {
   SessionConflictError,
   SessionInterruptedError,
-  SessionLockTimeoutError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
   SessionValidationError,
@@ -18,7 +17,6 @@ const CODES = new Map<abstract new (...args: never[]) => HttpException, string>(
   [SessionTooLargeError, 'SESSION_TOO_LARGE'],
   [SessionConflictError, 'SESSION_CONFLICT'],
   [SessionInterruptedError, 'SESSION_INTERRUPTED'],
-  [SessionLockTimeoutError, 'SESSION_LOCKED'],
 ]);
 
 /** The code of an error of this library's table, or `undefined` for any other error. */
@@ -30,7 +28,7 @@ export function sessionErrorCode(error: unknown): string | undefined {
 /**
  * The GraphQL response sent instead of the server's when the session failed (the store is
  * down, a change failed validation at commit): the HTTP status of the error table (503, 500,
- * 413, 409, 423), `Retry-After` for a 503, and one error with `extensions.code` and `status`.
+ * 413, 409), `Retry-After` for a 503, and one error with `extensions.code` and `status`.
  * `data` is null: what the resolvers answered may describe a change that was not saved.
  */
 export function graphqlReplacement(error: unknown): Replacement {
