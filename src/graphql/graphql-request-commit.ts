@@ -67,7 +67,8 @@ export function holdGraphqlCommit(
   if (!raw) {
     throw new Error(
       'GraphQL: the session needs the HTTP response to set its cookie, and the GraphQL context ' +
-        'has none; pass it: context: ({ req, res }) => ({ req, res })',
+        'has none; pass it in GraphQLModule: context: ({ req, res }) => ({ req, res }), or ' +
+        '(req, reply) => ({ req, reply }) for Apollo on Fastify',
     );
   }
   const created = new GraphqlRequestCommit(session, services);

@@ -47,6 +47,23 @@ describe.each(PLATFORMS)('GraphQL resolvers with @Session() on %s', (platform) =
     expect(app.store.calls.set).toBe(0); // read-only fields write nothing
   });
 
+  it('the response waits for the commit: it is not sent while the store write is held', async () => {
+    const browser = new Browser(app.url);
+    const gate = app.gates.pauseNext('set');
+    const pending = graphql(browser, ADD, { sku: 'slow', q: 1 });
+    await gate.reached;
+    const early = await Promise.race([
+      pending.then(() => 'answered'),
+      new Promise((resolve) => setTimeout(() => resolve('waiting'), 200)),
+    ]);
+    expect(early).toBe('waiting');
+    gate.release();
+    const reply = await pending;
+    expect(reply.status).toBe(200);
+    expect(browser.cookie).toBeDefined();
+    expect(reply.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('read-only fields beside a field that writes do not make the request read-only', async () => {
     const browser = new Browser(app.url);
     expect((await graphql(browser, '{ cart { items { sku } } visit }')).body.data.visit).toBe(1);
@@ -149,6 +166,21 @@ describe.each(PLATFORMS)('GraphQL resolvers with @Session() on %s', (platform) =
     app.store.failing.clear();
     expect((await graphql(browser, CART)).body.data.cart.items).toEqual([
       { sku: 'lime', quantity: 1 },
+    ]);
+  });
+
+  it('a store outage at logout: 503 with the code, and the session is still there', async () => {
+    const browser = new Browser(app.url);
+    await graphql(browser, ADD, { sku: 'yam', q: 1 });
+    app.store.failing.add('destroy');
+    const reply = await graphql(browser, 'mutation { logout }');
+    expect(reply.status).toBe(503);
+    expect(reply.body.data).toBeNull();
+    expect(reply.body.errors[0].extensions.code).toBe('SESSION_STORE_UNAVAILABLE');
+    expect(reply.body.errors[0].message).toContain('may not have been saved');
+    app.store.failing.clear();
+    expect((await graphql(browser, CART)).body.data.cart.items).toEqual([
+      { sku: 'yam', quantity: 1 },
     ]);
   });
 

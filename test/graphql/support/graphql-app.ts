@@ -3,6 +3,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { SessionModule, SessionStore, type SessionModuleOptions } from '../../../src/index.js';
 import { TestClock } from '../../../src/testing/test-clock.js';
+import { GatedStore } from '../../support/gated-store.js';
 import { Browser, type Reply } from '../../support/http-client.js';
 import { startApp, type Platform, type RunningApp } from '../../support/platforms.js';
 import { ProbeStore } from '../../support/probe-store.js';
@@ -11,6 +12,8 @@ import { CartResolver, PlainResolver, SignedInGuard } from './cart-resolver.js';
 
 export interface GraphqlApp extends RunningApp {
   store: ProbeStore;
+  /** The same store, able to hold a chosen call (`gates.pauseNext('set')`). */
+  gates: GatedStore;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function startGraphqlApp(
 ): Promise<GraphqlApp> {
   const clock = new TestClock();
   const store = new ProbeStore(clock.now);
+  const gates = new GatedStore(store);
   const running = await startApp(
     platform,
     {
@@ -42,9 +46,9 @@ export async function startGraphqlApp(
       ],
       providers: [CartResolver, PlainResolver, SignedInGuard],
     },
-    (builder) => builder.overrideProvider(SessionStore).useValue(store),
+    (builder) => builder.overrideProvider(SessionStore).useValue(gates),
   );
-  return { ...running, store };
+  return { ...running, store, gates };
 }
 
 /** POST one GraphQL operation as a browser would, with its cookie. */
