@@ -12,5 +12,8 @@ export function registerGraphqlTransport(): void {
     commitBeforeSend: (session, services) => {
       holdGraphqlCommit(session, services);
     },
+    // Nest runs no interceptor on a field resolver unless told to.
+    unpreparedHint:
+      "on a @ResolveField, also set fieldResolverEnhancers: ['interceptors'] in GraphQLModule",
   });
 }
