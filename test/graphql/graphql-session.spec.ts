@@ -115,6 +115,13 @@ describe.each(PLATFORMS)('GraphQL resolvers with @Session() on %s', (platform) =
     expect(await app.store.inner.get(id)).toBeNull();
   });
 
+  it('@Flash() in a query takes the message a mutation left, once', async () => {
+    const browser = new Browser(app.url);
+    await graphql(browser, 'mutation { leaveNotice(text: "added to cart") }');
+    expect((await graphql(browser, '{ notice }')).body.data.notice).toBe('added to cart');
+    expect((await graphql(browser, '{ notice }')).body.data.notice).toBeNull();
+  });
+
   it('a guard using SessionService commits its change also when it rejects the field', async () => {
     const browser = new Browser(app.url);
     await graphql(browser, ADD, { sku: 'kiwi', q: 1 });

@@ -6,7 +6,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Args, Field, Int, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import { Session, SessionHandle, SessionService } from '../../../src/index.js';
+import { Flash, Session, SessionHandle, SessionService } from '../../../src/index.js';
 import { CartSession } from '../../support/fixtures.js';
 
 @ObjectType()
@@ -60,6 +60,18 @@ export class CartResolver {
     const visits = (session.get<number>('visits') ?? 0) + 1;
     session.set('visits', visits);
     return visits;
+  }
+
+  /** The message an earlier mutation left, shown once. */
+  @Query(() => String, { nullable: true })
+  notice(@Flash('notice') notice: string | undefined): string | null {
+    return notice ?? null;
+  }
+
+  @Mutation(() => Boolean)
+  leaveNotice(@Args('text') text: string, @Session() session: SessionHandle): boolean {
+    session.flash('notice', text);
+    return true;
   }
 
   @Mutation(() => CartView)
