@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { finished } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { SessionLockTimeoutError } from '../errors/session-errors.js';
+import { requestBehind, unpreparedHint } from '../session/context-transports.js';
 import {
   expectCommit,
   findRequestSession,
@@ -121,23 +122,24 @@ export function injectFromSession(
   decorator: string,
   pick: (session: RequestSession) => unknown,
 ): unknown {
-  // [request, response, next]: read directly, as `switchToHttp()` allocates three closures.
-  const request = context.getArgByIndex<PlatformRequest>(0);
   const binding = routeBindingOf(context.getHandler());
   if (binding?.plan.usesSession) {
+    // [request, response, next]: read directly, as `switchToHttp()` allocates three closures.
     const { session, ready } = startRouteSession(
       binding,
-      request,
+      context.getArgByIndex<PlatformRequest>(0),
       context.getArgByIndex<PlatformResponse>(1),
     );
     return ready ? ready.then(() => pick(session)) : pick(session);
   }
-  const session = findRequestSession(request);
+  // Elsewhere (a GraphQL resolver) the request is found through the context's transport.
+  const request = requestBehind(context);
+  const session = request && findRequestSession(request);
   if (!session?.state.loaded) {
     const where = `${context.getClass().name}.${context.getHandler().name}()`;
     throw new Error(
       `${decorator} in ${where}: no session was prepared for this request; ` +
-        `import SessionModule.forRoot() in the application`,
+        `import SessionModule.forRoot() in the application${unpreparedHint(context)}`,
     );
   }
   return pick(session);

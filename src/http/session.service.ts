@@ -1,5 +1,6 @@
 import { HttpException, Injectable, type ExecutionContext } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { contextTransport, type ContextTransport } from '../session/context-transports.js';
 import { requestSessionFor, type SessionServices } from '../session/request-registry.js';
 import { SessionCommitter } from '../session/session-committer.js';
 import { SessionLoader } from '../session/session-loader.js';
@@ -72,6 +73,9 @@ export class SessionService {
           'use a @Session() parameter in the @SubscribeMessage() handler',
       );
     }
+    const type = context.getType<string>();
+    const transport = type === 'http' ? undefined : contextTransport(type);
+    if (transport) return this.fromOtherContext(context, transport);
     const http = context.switchToHttp();
     const request = http.getRequest<PlatformRequest>();
     const response = http.getResponse<PlatformResponse>();
@@ -89,6 +93,28 @@ export class SessionService {
         if (typeof raw.writeHead === 'function') {
           holdResponse(raw, (status) => this.commitBeforeSend(state, raw, status));
         }
+      }
+    }
+    return session;
+  }
+
+  /** A resolver's context (GraphQL): its transport finds the request and holds its commit. */
+  private fromOtherContext(context: ExecutionContext, transport: ContextTransport) {
+    const found = transport.requestOf(context);
+    if (!found) {
+      throw new Error(
+        `SessionService.get(context): this ${context.getType()} context has no HTTP request`,
+      );
+    }
+    const session = requestSessionFor(this.services, found.request, found.response);
+    const { state } = session;
+    if (!state.route) {
+      const plan = this.plans.get(context.getHandler());
+      const name = plan?.name ?? `${context.getClass().name}.${context.getHandler().name}()`;
+      state.route = routeLabel(found.request, name);
+      if (plan) {
+        state.commits = true;
+        transport.commitBeforeSend(session, this.services);
       }
     }
     return session;

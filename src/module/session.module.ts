@@ -10,6 +10,8 @@ import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { findEventEmitter } from '../events/find-event-emitter.js';
 import { SessionEventHub } from '../events/session-event-hub.js';
 import { SessionEvents } from '../events/session-events.js';
+import { GraphqlResolverBinder } from '../graphql/graphql-resolver-binder.js';
+import { GraphqlSessionInterceptor } from '../graphql/graphql-session.interceptor.js';
 import { RoutePlans } from '../http/route-plan.js';
 import { SessionRouteBinder } from '../http/session-route-binder.js';
 import { SessionService } from '../http/session.service.js';
@@ -59,6 +61,8 @@ import type { ResolvedSessionOptions, SessionModuleOptions } from '../options/se
     UserSessions,
     RoutePlans,
     SessionRouteBinder,
+    GraphqlSessionInterceptor,
+    GraphqlResolverBinder,
     SessionEventHub,
     SessionEvents,
     StoreExpiryBridge,
@@ -72,6 +76,7 @@ export class SessionModule
   constructor(
     @Inject(SessionStore) private readonly store: SessionStore,
     private readonly binder: SessionRouteBinder,
+    private readonly resolverBinder: GraphqlResolverBinder,
     private readonly events: SessionEventHub,
     private readonly moduleRef: ModuleRef,
   ) {
@@ -80,10 +85,12 @@ export class SessionModule
 
   /**
    * Nest calls this while it sets up middleware, the step right before it builds the routes:
-   * the last moment to bind the session to them. No middleware is applied.
+   * the last moment to bind the session to them, and before GraphQL explores its resolvers
+   * (in `onModuleInit`). No middleware is applied.
    */
   configure(_consumer: MiddlewareConsumer): void {
     this.binder.bindRoutes();
+    this.resolverBinder.bindResolvers();
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -24,6 +24,14 @@ const ENTRIES = [
   './gateway',
   './testing',
 ];
+const GRAPHQL_PEERS = [
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@nestjs/mercurius',
+  '@apollo/server',
+  'mercurius',
+  'graphql',
+];
 
 function run(command: string, args: string[], cwd = repo): Promise<string> {
   return new Promise((done, fail) => {
@@ -135,19 +143,26 @@ describe('package.json and the README against the build', () => {
     }
     const declared = { ...manifest.dependencies, ...manifest.peerDependencies };
     expect([...imported].filter((name) => !(name in declared))).toEqual([]);
-    // Peers without an import: reflect-metadata (the library calls the Reflect.* API it adds) and
-    // the WebSocket adapters the gateway entry supports (the application picks and loads one).
-    const unimported = ['reflect-metadata', '@nestjs/platform-socket.io', '@nestjs/platform-ws'];
+    // Peers without an import: reflect-metadata (the library calls the Reflect.* API it adds),
+    // the WebSocket adapters the gateway entry supports (the application picks and loads one),
+    // and the GraphQL stack, whose resolvers the core finds by @nestjs/graphql's metadata keys
+    // and arguments, never by importing it (declared for the versions it was written against).
+    const unimported = new Set([
+      'reflect-metadata',
+      '@nestjs/platform-socket.io',
+      '@nestjs/platform-ws',
+      ...GRAPHQL_PEERS,
+    ]);
     const unused = Object.keys(manifest.peerDependencies).filter(
-      (name) => !imported.has(name) && !unimported.includes(name),
+      (name) => !imported.has(name) && !unimported.has(name),
     );
     expect(unused).toEqual([]);
   });
 
-  it('core entry never loads ioredis or pg', async () => {
+  it('core entry never loads ioredis, pg or a GraphQL package', async () => {
     const script = `require('reflect-metadata');
 require('nestjs-typed-session');
-const loaded = Object.keys(require.cache).filter((path) => /node_modules\\/(ioredis|pg)\\//.test(path));
+const loaded = Object.keys(require.cache).filter((path) => /node_modules\\/(ioredis|pg|graphql|mercurius|@apollo|@nestjs\\/(graphql|apollo|mercurius))\\//.test(path));
 console.log(JSON.stringify(loaded));`;
     expect(JSON.parse(await run(process.execPath, ['-e', script], consumer))).toEqual([]);
   });
