@@ -151,6 +151,14 @@ describePostgres('PostgresSessionStore', () => {
       expect(await store.set('gone', update)).toEqual({ status: 'missing' });
       expect(queries.count()).toBe(1);
       queries.reset();
+      // A write that expects no revisions takes the plain statement: one as well.
+      const unchecked: SessionWrite = { ...update, expectRevisions: undefined };
+      expect(await store.set('s', unchecked)).toEqual({ status: 'ok' });
+      expect(queries.count()).toBe(1);
+      queries.reset();
+      expect(await store.set('gone', unchecked)).toEqual({ status: 'missing' });
+      expect(queries.count()).toBe(1);
+      queries.reset();
       await store.touch('s', { lastSeenAt: now + 1, idleExpiresAt: now + HOUR + 1 });
       expect(queries.count()).toBe(1);
       queries.reset();
@@ -263,6 +271,58 @@ describePostgres('PostgresSessionStore', () => {
     const stored = await a.get('s');
     expect(stored?.data).toEqual(Object.fromEntries(names.map((name, i) => [name, `${i}`])));
     expect(stored?.revisions).toEqual(Object.fromEntries(names.map((name) => [name, 1])));
+  });
+
+  it('concurrent commits that expect no revisions merge: every namespace and every count survives', async () => {
+    const table = uniqueName('sessions');
+    const a = newStore({ table }).store;
+    const b = newStore({ table }).store;
+    const now = Date.now();
+    await a.set('s', create(now, { cart: '0' }));
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 ? a : b).set('s', {
+        mode: 'update',
+        metadata: metadata(now),
+        // Half rewrite one namespace, half add one of their own.
+        set: i % 2 ? { cart: `${i}` } : { [`ns${i}`]: `${i}` },
+        remove: [],
+      }),
+    );
+    expect(await Promise.all(writes)).toEqual(writes.map(() => ({ status: 'ok' })));
+    const stored = await a.get('s');
+    const own = Array.from({ length: 10 }, (_, k) => `ns${2 * k}`);
+    expect(Object.keys(stored!.data).sort()).toEqual(['cart', ...own].sort());
+    expect(stored?.revisions).toEqual({
+      cart: 11,
+      ...Object.fromEntries(own.map((name) => [name, 1])),
+    });
+  });
+
+  it('a commit that expects no revisions waits for a writer holding the row and builds on it', async () => {
+    const { store, table } = newStore();
+    const now = Date.now();
+    await store.set('s', create(now, { cart: '"mine"' }));
+    const other = await admin.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `UPDATE "${table}" SET data = data || '{"prefs":"\\"theirs\\""}'::jsonb,
+           revisions = revisions || '{"prefs":1}'::jsonb WHERE id = 's'`,
+      );
+      let settled = false;
+      const write = store
+        .set('s', { mode: 'update', metadata: metadata(now), set: { cart: '"new"' }, remove: [] })
+        .finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(settled).toBe(false); // held by the other transaction's row lock
+      await other.query('COMMIT');
+      expect(await write).toEqual({ status: 'ok' });
+    } finally {
+      other.release();
+    }
+    const stored = await store.get('s');
+    expect(stored?.data).toEqual({ cart: '"new"', prefs: '"theirs"' });
+    expect(stored?.revisions).toEqual({ cart: 2, prefs: 1 });
   });
 
   it('of concurrent commits expecting the same revision, exactly one wins', async () => {

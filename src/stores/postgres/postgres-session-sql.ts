@@ -35,6 +35,35 @@ function readable(alias: string): string {
   return `jsonb_typeof(${alias}.data) = 'object' AND jsonb_typeof(${alias}.revisions) = 'object'`;
 }
 
+/**
+ * The assignments of a partial write, given the positions of its parameters: the changed
+ * namespaces (a JSONB object of JSON texts), the removed ones (text[]), then the four metadata
+ * times, `expires_at`, whether the binding changes, `user_id` and `user_info`. Revisions are
+ * raised for every namespace set and every namespace removed that existed.
+ */
+function partialWrite(at: { changed: number; removed: number; metadata: number }): string {
+  const changed = `$${at.changed}::jsonb`;
+  const removed = `$${at.removed}::text[]`;
+  const [created, lastSeen, idle, absolute, expires, bind, userId, userInfo] = Array.from(
+    { length: 8 },
+    (_, i) => `$${at.metadata + i}`,
+  );
+  return `
+          data = (s.data - ${removed}) || ${changed},
+          revisions = s.revisions || COALESCE((
+            SELECT jsonb_object_agg(k.key, COALESCE((s.revisions ->> k.key)::bigint, 0) + 1)
+            FROM (
+              SELECT jsonb_object_keys(${changed}) AS key
+              UNION
+              SELECT r FROM unnest(${removed}) AS r WHERE s.data ? r
+            ) AS k
+          ), '{}'::jsonb),
+          created_at = ${created}, last_seen_at = ${lastSeen}, idle_expires_at = ${idle},
+          absolute_expires_at = ${absolute}, expires_at = ${expires},
+          user_id = CASE WHEN ${bind}::boolean THEN ${userId}::text ELSE s.user_id END,
+          user_info = CASE WHEN ${bind}::boolean THEN ${userInfo}::jsonb ELSE s.user_info END`;
+}
+
 function named(text: string): NamedStatement {
   // Named after the text itself: two stores on one pool with different tables never collide.
   const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
@@ -64,6 +93,7 @@ export class PostgresSessionSql {
   readonly get: NamedStatement;
   readonly insert: NamedStatement;
   readonly update: NamedStatement;
+  readonly updateUnchecked: NamedStatement;
   readonly touch: NamedStatement;
   readonly destroy: NamedStatement;
   readonly destroyIfUnchanged: NamedStatement;
@@ -140,7 +170,6 @@ export class PostgresSessionSql {
     // `locked`, not the updated row: checked against the row as the statement's snapshot saw it,
     // concurrent commits expecting the same revision all won. When nothing was written, the same
     // round trip tells a missing session (no row) from a conflict (a row whose revisions moved).
-    // Revisions are raised for every namespace set and every namespace removed that existed.
     // $1 id, $2 now, $3 changed (object of JSON texts), $4 removed (text[]),
     // $5 expected revisions (object), $6..$9 metadata, $10 expires_at,
     // $11 whether the binding changes, then $12 user_id and $13 user_info (null: unbound)
@@ -149,20 +178,7 @@ export class PostgresSessionSql {
         SELECT revisions FROM ${sessions} AS s
         WHERE id = $1 AND expires_at > $2 AND ${readable('s')} FOR UPDATE
       ), written AS (
-        UPDATE ${sessions} AS s SET
-          data = (s.data - $4::text[]) || $3::jsonb,
-          revisions = s.revisions || COALESCE((
-            SELECT jsonb_object_agg(k.key, COALESCE((s.revisions ->> k.key)::bigint, 0) + 1)
-            FROM (
-              SELECT jsonb_object_keys($3::jsonb) AS key
-              UNION
-              SELECT r FROM unnest($4::text[]) AS r WHERE s.data ? r
-            ) AS k
-          ), '{}'::jsonb),
-          created_at = $6, last_seen_at = $7, idle_expires_at = $8, absolute_expires_at = $9,
-          expires_at = $10,
-          user_id = CASE WHEN $11::boolean THEN $12::text ELSE s.user_id END,
-          user_info = CASE WHEN $11::boolean THEN $13::jsonb ELSE s.user_info END
+        UPDATE ${sessions} AS s SET ${partialWrite({ changed: 3, removed: 4, metadata: 6 })}
         FROM locked AS l
         WHERE s.id = $1 AND s.expires_at > $2 AND ${readable('s')} AND NOT EXISTS (
           SELECT 1 FROM jsonb_each_text($5::jsonb) AS e
@@ -171,6 +187,18 @@ export class PostgresSessionSql {
         RETURNING 1
       )
       SELECT EXISTS (SELECT 1 FROM written) AS written, (SELECT revisions FROM locked) AS revisions`);
+
+    // The same write when it expects no revisions (no namespace in it rejects conflicts): one
+    // plain UPDATE, without the CTE's second look at the row. Nothing to check, so nothing to
+    // lock first: the UPDATE's own row lock, and PostgreSQL evaluating its SET on the newest
+    // version of a row another writer just changed (READ COMMITTED), make the merge and the
+    // revision counts build on that writer's. No row back: the session is missing.
+    // $1 id, $2 now, $3 changed, $4 removed, $5..$8 metadata, $9 expires_at,
+    // $10 whether the binding changes, then $11 user_id and $12 user_info
+    this.updateUnchecked = named(`
+      UPDATE ${sessions} AS s SET ${partialWrite({ changed: 3, removed: 4, metadata: 5 })}
+      WHERE s.id = $1 AND s.expires_at > $2 AND ${readable('s')}
+      RETURNING true AS written`);
 
     // Blind: data untouched; times only move forward; expiry capped by the absolute expiry
     // (LEAST ignores the NULL of "no absolute timeout").

@@ -174,17 +174,20 @@ export class PostgresSessionStore extends SessionStore {
       ]);
       return { status: 'ok' };
     }
-    const values = [
-      id,
-      this.now(),
-      JSON.stringify(write.set),
-      write.remove,
-      JSON.stringify(write.expectRevisions ?? {}),
-      ...times,
+    const binding = [
       write.owner !== undefined,
       write.owner?.userId ?? null,
       write.owner ? JSON.stringify(write.owner.info) : null,
     ];
+    const now = this.now();
+    const changed = JSON.stringify(write.set);
+    if (!write.expectRevisions || Object.keys(write.expectRevisions).length === 0) {
+      const values = [id, now, changed, write.remove, ...times, ...binding];
+      const { rows } = await this.run<UpdateRow>(this.sql.updateUnchecked, values);
+      return rows[0]?.written ? { status: 'ok' } : { status: 'missing' };
+    }
+    const expected = JSON.stringify(write.expectRevisions);
+    const values = [id, now, changed, write.remove, expected, ...times, ...binding];
     // One round trip answers ok, missing or conflict. Only if a concurrent writer changed the
     // row between the statement's two parts without leaving a visible conflict (a race the
     // statement's row lock makes very unlikely) is it sent again; nothing was written then.
