@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { RecentCache } from '../cache/recent-cache.js';
 import { SESSION_ID_LENGTH } from './session-id.js';
 
 /** base64url of an HMAC-SHA256: 43 characters. */
@@ -16,14 +17,12 @@ export class CookieSigner {
   /**
    * Signed values already verified, and their ids: the same cookie arrives on every request of
    * a session, and an HMAC per request is the largest cost of a request that never reads its
-   * session. Only values that passed are kept, bounded, oldest first out.
+   * session. Only values that passed are kept, bounded.
    */
-  private readonly verified = new Map<string, string>();
+  private readonly verified: RecentCache<string, string>;
 
-  constructor(
-    secrets: string[],
-    private readonly verifiedLimit = 10_000,
-  ) {
+  constructor(secrets: string[], verifiedLimit = 10_000) {
+    this.verified = new RecentCache(verifiedLimit);
     this.secrets = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
   }
 
@@ -41,12 +40,7 @@ export class CookieSigner {
     const known = this.verified.get(value);
     if (known !== undefined) return known;
     const id = this.verify(value);
-    if (id !== null) {
-      if (this.verified.size >= this.verifiedLimit) {
-        this.verified.delete(this.verified.keys().next().value as string);
-      }
-      this.verified.set(value, id);
-    }
+    if (id !== null) this.verified.set(value, id);
     return id;
   }
 

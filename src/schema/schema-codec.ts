@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { cloneInstance } from './instance-clone.js';
-import { TextCache } from './text-cache.js';
+import { RecentCache } from '../cache/recent-cache.js';
 import type { FieldFailure } from './field-failure.js';
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { runnerFor, type SchemaRun } from './schema-runner.js';
@@ -41,7 +41,7 @@ const CACHE_LIMIT = 10_000;
  */
 @Injectable()
 export class SchemaCodec {
-  private readonly valid = new WeakMap<SessionSchemaDefinition, TextCache<object>>();
+  private readonly valid = new WeakMap<SessionSchemaDefinition, RecentCache<string, object>>();
 
   /** Stored text → instance: parsed once, checked for shape, hydrated and validated. */
   decode<T extends object>(
@@ -137,7 +137,8 @@ export class SchemaCodec {
   private checked(schema: SessionSchemaDefinition, text: string, run: SchemaRun): Checked {
     if (run.failures.length) return refused(...run.failures);
     const stored = run.stripped ? JSON.stringify(run.instance) : text;
-    this.remember(schema, stored, run.instance);
+    // The instance was hydrated for this check alone and goes to no caller: kept as it is.
+    this.remember(schema, stored, run.instance, true);
     return { ok: true, text: stored };
   }
 
@@ -148,17 +149,25 @@ export class SchemaCodec {
     return runnerFor(schema.type).run(plain, schema.key, schema.unknownProperties === 'strip');
   }
 
-  private remember(schema: SessionSchemaDefinition, text: string, instance: object): void {
+  /**
+   * Keep the instance `text` decodes to. The cached instance is never handed out (callers get
+   * copies), so handlers cannot change it; one a caller also holds is copied first.
+   */
+  private remember(
+    schema: SessionSchemaDefinition,
+    text: string,
+    instance: object,
+    unshared = false,
+  ): void {
     const cache = this.cacheOf(schema);
     if (cache.has(text)) return;
-    // The cached instance is never handed out (callers get copies), so handlers cannot change it.
-    cache.set(text, cloneInstance(instance));
+    cache.set(text, unshared ? instance : cloneInstance(instance));
   }
 
-  private cacheOf(schema: SessionSchemaDefinition): TextCache<object> {
+  private cacheOf(schema: SessionSchemaDefinition): RecentCache<string, object> {
     let cache = this.valid.get(schema);
     if (!cache) {
-      cache = new TextCache(CACHE_LIMIT);
+      cache = new RecentCache(CACHE_LIMIT);
       this.valid.set(schema, cache);
     }
     return cache;

@@ -1,19 +1,18 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { RecentCache } from '../cache/recent-cache.js';
 
 /**
  * Session id → the key its store sees: HMAC-SHA256 of the id, base64url (43 characters), or the
- * id itself when keys are plain (`hmacKey` `null`). Recent answers are kept, bounded, oldest
- * first out, so a request's read, write and touch cost one HMAC between them (about 1.4 µs).
+ * id itself when keys are plain (`hmacKey` `null`). Recent answers are kept, bounded, so a
+ * request's read, write and touch cost one HMAC between them (about 1.4 µs).
  */
 export class StoreKey {
-  private readonly recent = new Map<string, string>();
+  private readonly recent: RecentCache<string, string>;
   /** Made once: an HMAC keyed by a KeyObject skips importing the raw key on every call. */
   private readonly hmacKey: KeyObject | null;
 
-  constructor(
-    hmacKey: Buffer | null,
-    private readonly recentLimit = 1024,
-  ) {
+  constructor(hmacKey: Buffer | null, recentLimit = 1024) {
+    this.recent = new RecentCache(recentLimit);
     this.hmacKey = hmacKey === null ? null : createSecretKey(hmacKey);
   }
 
@@ -22,9 +21,6 @@ export class StoreKey {
     let key = this.recent.get(id);
     if (key === undefined) {
       key = createHmac('sha256', this.hmacKey).update(id).digest('base64url');
-      if (this.recent.size >= this.recentLimit) {
-        this.recent.delete(this.recent.keys().next().value as string);
-      }
       this.recent.set(id, key);
     }
     return key;
