@@ -20,7 +20,6 @@ export type PlatformRequest = HeaderBag & {
 export interface PlatformResponse {
   raw?: { headersSent?: boolean };
   headersSent?: boolean;
-  append?: (name: string, value: string) => unknown;
   header?: (name: string, value: string) => unknown;
   setHeader?: (name: string, value: string | string[]) => unknown;
   getHeader?: (name: string) => unknown;
@@ -44,24 +43,31 @@ export function isSecureRequest(request: PlatformRequest): boolean {
 }
 
 export function headersSent(response: PlatformResponse): boolean {
-  return Boolean(response.raw?.headersSent ?? response.headersSent);
+  // Node's own response (Express) answers first: looking up a `raw` it does not have walks its
+  // long prototype chain on every request. Fastify's reply has no `headersSent` of its own.
+  const own = response.headersSent;
+  return typeof own === 'boolean' ? own : response.raw?.headersSent === true;
 }
 
-/** Add a `Set-Cookie` header without dropping ones the handler or other code set. */
+/**
+ * Add a `Set-Cookie` header without dropping ones the handler or other code set. Node's own
+ * response (Express's is one) is asked first, by a method Fastify's reply does not have, so
+ * that Express never looks up a `raw` it does not have (a walk up its long prototype chain).
+ */
 export function appendSetCookie(response: PlatformResponse, cookie: string): void {
-  if (response.raw && typeof response.header === 'function') {
-    response.header('set-cookie', cookie); // Fastify accumulates set-cookie values
-  } else if (typeof response.append === 'function') {
-    response.append('Set-Cookie', cookie);
-  } else if (typeof response.setHeader === 'function') {
+  if (typeof response.setHeader === 'function') {
     const existing = response.getHeader?.('set-cookie');
-    const list =
-      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    response.setHeader('set-cookie', [...list.map(String), cookie]);
+    if (existing === undefined) response.setHeader('set-cookie', cookie);
+    else {
+      const list = Array.isArray(existing) ? existing.map(String) : [String(existing)];
+      response.setHeader('set-cookie', [...list, cookie]);
+    }
+  } else if (typeof response.header === 'function') {
+    response.header('set-cookie', cookie); // Fastify accumulates set-cookie values
   }
 }
 
 export function setHeader(response: PlatformResponse, name: string, value: string): void {
-  if (response.raw && typeof response.header === 'function') response.header(name, value);
-  else if (typeof response.setHeader === 'function') response.setHeader(name, value);
+  if (typeof response.setHeader === 'function') response.setHeader(name, value);
+  else if (typeof response.header === 'function') response.header(name, value);
 }
