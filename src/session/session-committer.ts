@@ -10,7 +10,7 @@ import {
 import { RESOLVED_SESSION_OPTIONS } from '../options/session-options.token.js';
 import type { ResolvedSessionOptions } from '../options/session-options.js';
 import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
-import { SchemaCodec, type FieldFailure } from '../schema/schema-codec.js';
+import { SchemaCodec, type Checked, type FieldFailure } from '../schema/schema-codec.js';
 import { schemaForKey } from '../schema/session-schema.decorator.js';
 import type { SessionLockRequest, SessionMetadata, SessionWrite } from '../store/session-record.js';
 import { KEYED_SESSION_STORE, KeyedSessionStore } from '../store-keys/keyed-session-store.js';
@@ -139,7 +139,8 @@ export class SessionCommitter {
   }
 
   private async write(state: SessionState, change: PendingChange, now: number): Promise<void> {
-    await this.validate(change);
+    const validating = this.validate(change);
+    if (validating) await validating;
     this.checkSize(state, change);
     const recreate = state.isNew || state.regeneratedFrom !== null;
     const metadata = this.metadataFor(state, now);
@@ -247,25 +248,41 @@ export class SessionCommitter {
     return { createdAt, lastSeenAt: now, idleExpiresAt: now + idleTimeout, absoluteExpiresAt };
   }
 
-  private async validate(change: PendingChange): Promise<void> {
-    const failures: FieldFailure[] = [];
+  /**
+   * Check every changed namespace; throws `SessionValidationError` naming each failure. Answers
+   * `undefined` when all was checked at once (compiled schemas, texts seen before), so the common
+   * commit takes no extra step, or a promise when a schema falls back to class-validator.
+   */
+  private validate(change: PendingChange): Promise<void> | undefined {
+    const outcomes: Array<{ key: string; checked: Checked | Promise<Checked> }> = [];
+    let waits = false;
     for (const key of change.changed) {
       const text = change.set[key];
       if (text === undefined) continue;
       const unstorable = unstorableText(text);
       if (unstorable) {
-        failures.push({ field: key, messages: [`${key} ${unstorable}`] });
+        const failures = [{ field: key, messages: [`${key} ${unstorable}`] }];
+        outcomes.push({ key, checked: { ok: false, failures, details: [] } });
         continue;
       }
       const schema = schemaForKey(key);
       if (!schema) continue;
       // The text was serialised once by the commit; a text seen valid before costs a lookup.
-      let checked = this.codec.checkText(schema, text);
-      if (checked instanceof Promise) checked = await checked;
-      if (checked.ok) change.set[key] = checked.text;
-      else failures.push(...checked.failures);
+      const checked = this.codec.checkText(schema, text);
+      if (checked instanceof Promise) waits = true;
+      outcomes.push({ key, checked });
     }
-    if (failures.length) throw new SessionValidationError(failures);
+    const settle = (results: Checked[]): void => {
+      const failures: FieldFailure[] = [];
+      results.forEach((result, i) => {
+        if (result.ok) change.set[outcomes[i].key] = result.text;
+        else failures.push(...result.failures);
+      });
+      if (failures.length) throw new SessionValidationError(failures);
+    };
+    if (waits) return Promise.all(outcomes.map((outcome) => outcome.checked)).then(settle);
+    settle(outcomes.map((outcome) => outcome.checked as Checked));
+    return undefined;
   }
 
   /** The session's size after this change: what stays as stored, plus what is written. */

@@ -33,11 +33,13 @@ export class KeyedSessionStore extends SessionStore {
     return this.key.of(id);
   }
 
-  async get(id: string): Promise<StoredSession | null> {
+  /** The store's own promise when there is no plain key to fall back to: no extra step. */
+  get(id: string): Promise<StoredSession | null> {
     const key = this.key.of(id);
-    const record = await this.inner.get(key);
-    if (record || !this.plainKeys) return record;
-    return this.plainKeys.move(id, key);
+    const reading = this.inner.get(key);
+    const plainKeys = this.plainKeys;
+    if (!plainKeys) return reading;
+    return reading.then((record) => record ?? plainKeys.move(id, key));
   }
 
   set(id: string, write: SessionWrite): Promise<SessionWriteResult> {
