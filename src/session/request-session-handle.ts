@@ -166,9 +166,13 @@ export class RequestSessionHandle extends SessionHandle {
     this.#state.ownerChanged = true;
   }
 
-  async regenerate(): Promise<void> {
-    this.#assertWritable('regenerate');
-    await this.#committer.regenerate(this.#state);
+  regenerate(): Promise<void> {
+    try {
+      this.#assertWritable('regenerate');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#committer.regenerate(this.#state);
   }
 
   async destroy(): Promise<void> {

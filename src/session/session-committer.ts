@@ -22,6 +22,9 @@ import { unstorableText } from './storable-text.js';
 import { StoreFaults } from './store-faults.js';
 import { TouchTracker } from './touch-tracker.js';
 
+/** A settled promise to hand out when there was nothing to wait for. */
+const DONE: Promise<void> = Promise.resolve();
+
 /**
  * The way out: the one commit function (whatever triggers it), and the life-cycle calls that
  * reach the store: regenerate, destroy, locks, and refreshing the expiry of a session in use.
@@ -74,9 +77,17 @@ export class SessionCommitter {
     return this.write(state, change, now);
   }
 
-  /** A new id for the same data; the store moves it at commit (see `write`). */
-  async regenerate(state: SessionState): Promise<void> {
-    await this.loader.ready(state);
+  /**
+   * A new id for the same data; the store moves it at commit (see `write`). A loaded session
+   * (every route that has it in a parameter) takes no extra step.
+   */
+  regenerate(state: SessionState): Promise<void> {
+    if (!state.loaded) return this.loader.ready(state).then(() => this.renew(state));
+    this.renew(state);
+    return DONE;
+  }
+
+  private renew(state: SessionState): void {
     if (!state.isNew && state.regeneratedFrom === null) {
       state.regeneratedFrom = this.loader.idOf(state);
       state.regeneratedRevisions = { ...state.record?.revisions };
