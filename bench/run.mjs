@@ -34,6 +34,7 @@ import {
 } from './variants.mjs';
 import { mergeCookies } from './cookie-jar.mjs';
 import { runCpu } from './cpu.mjs';
+import { cpuTargets, renderCpuMarkdown, summarizeCpu } from './cpu-summary.mjs';
 import { loadLibrary, snapshotLibrary } from './library.mjs';
 import { progress } from './progress.mjs';
 
@@ -92,7 +93,20 @@ if (args.list) {
   console.log(`workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`);
   process.exit(0);
 }
-if (args.render) {
+if (args.render && JSON.parse(readFileSync(args.render, 'utf8')).meta.mode === 'cpu') {
+  // A CPU-mode result: its own summary, targets and tables, from the rounds it kept.
+  const saved = JSON.parse(readFileSync(args.render, 'utf8'));
+  const workloads = WORKLOADS.filter((w) => saved.meta.workloads.includes(w.name));
+  const skipped = new Map(Object.entries(saved.skipped ?? {}));
+  const failures = new Map(Object.entries(saved.failures ?? {}));
+  const selected = VARIANTS.filter((v) => saved.runs[v.name]);
+  const summary = summarizeCpu(saved.runs, selected, workloads, skipped, failures);
+  const targets = cpuTargets(summary);
+  writeFileSync(args.render, JSON.stringify({ ...saved, summary, targets }, null, 2) + '\n');
+  const markdown = renderCpuMarkdown(saved.meta, summary, targets, workloads, skipped, failures);
+  writeFileSync(args.render.replace(/\.json$/, '.md'), markdown);
+  console.log(markdown);
+} else if (args.render) {
   const saved = JSON.parse(readFileSync(args.render, 'utf8'));
   const workloads = WORKLOADS.filter((w) => saved.meta.workloads.includes(w.name));
   const skipped = new Map(Object.entries(saved.skipped ?? {}));
