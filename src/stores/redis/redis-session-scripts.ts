@@ -36,14 +36,18 @@ end
  * Returns {'ok', owner before, owner after} ('' for none), {'missing'} or
  * {'conflict', namespace...}.
  */
-export const COMMIT_SCRIPT = `${RECORD_EXPIRY}
+export const COMMIT_SCRIPT = `
 local key = KEYS[1]
 local now = tonumber(ARGV[2])
 local set_count, remove_count, expect_count = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local set_at, remove_at, expect_at = 10, 10 + 2 * set_count, 10 + 2 * set_count + remove_count
 
+-- One read for the record's expiry and its binding (as record_expiry reads the expiry).
+local meta = redis.call('HMGET', key, '_i', '_a', '_u')
+local expiry = tonumber(meta[1])
+local absolute_before = tonumber(meta[2])
+if expiry and absolute_before and absolute_before < expiry then expiry = absolute_before end
 -- A record that is expired by its own expiry counts as gone, even while its TTL keeps it.
-local expiry = record_expiry(key)
 local live = expiry ~= nil and now < expiry
 if not live and ARGV[1] == 'update' then return {'missing'} end
 -- A create writes a whole new record: whatever is under the id, live or dead, is replaced.
@@ -62,17 +66,36 @@ end
 
 -- The binding before this write (a create's dead or replaced record too): the store takes the
 -- session out of that user's index when the binding changed.
-local owner_before = redis.call('HGET', key, '_u') or ''
+local owner_before = meta[3] or ''
 
 -- None of the old namespaces may come back under a new record.
 if not live then redis.call('DEL', key) end
 
 local owner = ARGV[#ARGV]
-if owner == '-' then redis.call('HDEL', key, '_u')
-elseif owner ~= '' then redis.call('HSET', key, '_u', owner) end
+local owner_after = owner
+if owner == '-' then
+  redis.call('HDEL', key, '_u')
+  owner_after = ''
+elseif owner == '' then
+  if live then owner_after = owner_before end
+end
 
+-- Every field in one HSET (in pieces, far below Lua's limit on unpacked arguments).
+local fields = {'_c', ARGV[3], '_l', ARGV[4], '_i', ARGV[5], '_a', ARGV[6]}
+if owner ~= '' and owner ~= '-' then
+  fields[#fields + 1] = '_u'
+  fields[#fields + 1] = owner
+end
 for i = set_at, set_at + 2 * set_count - 1, 2 do
-  redis.call('HSET', key, 'd:' .. ARGV[i], ARGV[i + 1])
+  fields[#fields + 1] = 'd:' .. ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+  if #fields >= 1000 then
+    redis.call('HSET', key, unpack(fields))
+    fields = {}
+  end
+end
+if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
+for i = set_at, set_at + 2 * set_count - 1, 2 do
   redis.call('HINCRBY', key, 'r:' .. ARGV[i], 1)
 end
 for i = remove_at, remove_at + remove_count - 1 do
@@ -81,12 +104,11 @@ for i = remove_at, remove_at + remove_count - 1 do
   end
 end
 
-redis.call('HSET', key, '_c', ARGV[3], '_l', ARGV[4], '_i', ARGV[5], '_a', ARGV[6])
 local dies = tonumber(ARGV[5])
 local absolute = tonumber(ARGV[6])
 if absolute and absolute < dies then dies = absolute end
 redis.call('PEXPIREAT', key, string.format('%.0f', dies))
-return {'ok', owner_before, redis.call('HGET', key, '_u') or ''}
+return {'ok', owner_before, owner_after}
 `;
 
 /**
