@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { isObservable } from 'rxjs';
-import { findRequestSession } from '../session/request-registry.js';
+import { findRequestSession, type RequestSession } from '../session/request-registry.js';
 import type { SessionState } from '../session/session-state.js';
 import type { PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { commitAround, statusOf } from './commit-around.js';
@@ -18,6 +18,8 @@ export class RouteCall {
     private readonly binding: RouteBinding,
     private readonly request: PlatformRequest,
     private readonly response: PlatformResponse,
+    /** The request's session when the route prepared it: no lookup on the request after. */
+    private session?: RequestSession,
   ) {}
 
   run(method: () => unknown): unknown {
@@ -86,7 +88,10 @@ export class RouteCall {
   }
 
   private state(): SessionState | undefined {
-    return findRequestSession(this.request, this.response)?.state;
+    // A route that does not use the session may still get one during the handler (`everyRoute`
+    // and `SessionService.get`): looked up then, and kept.
+    this.session ??= findRequestSession(this.request, this.response);
+    return this.session?.state;
   }
 
   private release(): void {
@@ -110,12 +115,12 @@ export function routeCallFactory(
   // allocate three closures per call to hand them out.
   const request = context.getArgByIndex<PlatformRequest>(0);
   const response = context.getArgByIndex<PlatformResponse>(1);
-  const call = new RouteCall(binding, request, response);
   if (!binding.plan.usesSession) {
     startActivity(binding, request, response);
-    return call;
+    return new RouteCall(binding, request, response);
   }
-  const { ready } = startRouteSession(binding, request, response);
+  const { session, ready } = startRouteSession(binding, request, response);
+  const call = new RouteCall(binding, request, response, session);
   // The route's session parameters wait for the preparation already; Nest settles them all
   // before the handler. Only a route without one (`@SessionLock()`, `@UsesSession()`) waits here.
   return ready && !binding.plan.hasParams ? ready.then(() => call) : call;
