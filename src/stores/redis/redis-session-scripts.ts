@@ -15,15 +15,21 @@ export const RELEASE_LOCK_COMMAND = 'typedSessionReleaseLock';
 export const DESTROY_IF_UNCHANGED_COMMAND = 'typedSessionDestroyIfUnchanged';
 export const DESTROY_COMMAND = 'typedSessionDestroy';
 
-/** Shared: the instant the record at KEYS[1] dies, or nil when it has no metadata. */
+/**
+ * Shared: the instant a record dies from its stored idle and absolute expiry (`expiry_of`), or
+ * that of the record at KEYS[1] (`record_expiry`); nil when it has no metadata.
+ */
 const RECORD_EXPIRY = `
-local function record_expiry(key)
-  local meta = redis.call('HMGET', key, '_i', '_a')
-  local idle = tonumber(meta[1])
+local function expiry_of(idle_field, absolute_field)
+  local idle = tonumber(idle_field)
   if not idle then return nil end
-  local absolute = tonumber(meta[2])
+  local absolute = tonumber(absolute_field)
   if absolute and absolute < idle then return absolute end
   return idle
+end
+local function record_expiry(key)
+  local meta = redis.call('HMGET', key, '_i', '_a')
+  return expiry_of(meta[1], meta[2])
 end
 `;
 
@@ -36,17 +42,15 @@ end
  * Returns {'ok', owner before, owner after} ('' for none), {'missing'} or
  * {'conflict', namespace...}.
  */
-export const COMMIT_SCRIPT = `
+export const COMMIT_SCRIPT = `${RECORD_EXPIRY}
 local key = KEYS[1]
 local now = tonumber(ARGV[2])
 local set_count, remove_count, expect_count = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local set_at, remove_at, expect_at = 10, 10 + 2 * set_count, 10 + 2 * set_count + remove_count
 
--- One read for the record's expiry and its binding (as record_expiry reads the expiry).
+-- One read for the record's expiry and its binding.
 local meta = redis.call('HMGET', key, '_i', '_a', '_u')
-local expiry = tonumber(meta[1])
-local absolute_before = tonumber(meta[2])
-if expiry and absolute_before and absolute_before < expiry then expiry = absolute_before end
+local expiry = expiry_of(meta[1], meta[2])
 -- A record that is expired by its own expiry counts as gone, even while its TTL keeps it.
 local live = expiry ~= nil and now < expiry
 if not live and ARGV[1] == 'update' then return {'missing'} end
