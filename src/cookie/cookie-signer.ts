@@ -1,5 +1,6 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { RecentCache } from '../cache/recent-cache.js';
+import { HmacSha256 } from '../crypto/hmac-sha256.js';
 import { SESSION_ID_LENGTH } from './session-id.js';
 
 /** base64url of an HMAC-SHA256: 43 characters. */
@@ -12,8 +13,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  * verifies, so secrets rotate without logging anyone out.
  */
 export class CookieSigner {
-  /** Key objects, made once: an HMAC keyed by one skips encoding the secret on every call. */
-  private readonly secrets: KeyObject[];
+  /** One HMAC per secret, keyed once. */
+  private readonly secrets: HmacSha256[];
   /**
    * Signed values already verified, and their ids: the same cookie arrives on every request of
    * a session, and an HMAC per request is the largest cost of a request that never reads its
@@ -23,11 +24,11 @@ export class CookieSigner {
 
   constructor(secrets: string[], verifiedLimit = 10_000) {
     this.verified = new RecentCache(verifiedLimit);
-    this.secrets = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
+    this.secrets = secrets.map((secret) => new HmacSha256(Buffer.from(secret, 'utf8')));
   }
 
   sign(id: string): string {
-    return `${id}.${this.mac(this.secrets[0], id)}`;
+    return `${id}.${this.secrets[0].base64url(id)}`;
   }
 
   /**
@@ -50,12 +51,8 @@ export class CookieSigner {
     if (!BASE64URL.test(id) || !BASE64URL.test(signature)) return null;
     const given = Buffer.from(signature);
     for (const secret of this.secrets) {
-      if (timingSafeEqual(given, Buffer.from(this.mac(secret, id)))) return id;
+      if (timingSafeEqual(given, Buffer.from(secret.base64url(id)))) return id;
     }
     return null;
-  }
-
-  private mac(secret: KeyObject, id: string): string {
-    return createHmac('sha256', secret).update(id).digest('base64url');
   }
 }
