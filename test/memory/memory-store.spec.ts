@@ -77,6 +77,53 @@ describe('MemorySessionStore', () => {
       expect(await store.get('d')).not.toBeNull();
     });
 
+    it('evicts exactly in least-recently-used order over many creates, reads, destroys and refills', async () => {
+      // A model of the bound: an array, most recent last. Enough operations that the store's map
+      // rehashes many times, empties, and fills again.
+      const limit = 50;
+      const store = open({ maxSessions: limit });
+      let model: string[] = [];
+      const use = (id: string) => {
+        model = model.filter((held) => held !== id);
+        model.push(id);
+        if (model.length > limit) model.shift();
+      };
+      let next = 0;
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed % n;
+      };
+      for (let step = 0; step < 5_000; step++) {
+        const roll = random(10);
+        if (roll < 5 || model.length === 0) {
+          const id = `s${next++}`;
+          await create(store, id);
+          use(id);
+        } else if (roll < 8) {
+          const id = model[random(model.length)];
+          expect(await store.get(id)).not.toBeNull();
+          use(id);
+        } else if (roll < 9) {
+          const id = model[random(model.length)];
+          await store.destroy(id);
+          model = model.filter((held) => held !== id);
+        } else if (step % 500 === 9) {
+          for (const id of model) await store.destroy(id);
+          model = [];
+        }
+        expect(store.size).toBe(model.length);
+      }
+      for (let i = 0; i < next; i++) {
+        const id = `s${i}`;
+        expect({ id, held: (await store.get(id)) !== null }).toEqual({
+          id,
+          held: model.includes(id),
+        });
+        if (model.includes(id)) use(id);
+      }
+    });
+
     it('refuses a maxSessions that is not a positive integer', () => {
       expect(() => open({ maxSessions: 0 })).toThrow(/maxSessions/);
       expect(() => open({ maxSessions: 1.5 })).toThrow(/maxSessions/);
