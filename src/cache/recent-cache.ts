@@ -33,6 +33,11 @@ export class RecentCache<K, V> {
     this.young.set(key, value);
   }
 
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
   /** Entries held, at most `limit`. */
   get size(): number {
     return this.young.size + this.old.size;

@@ -1,15 +1,19 @@
+import { RecentCache } from '../cache/recent-cache.js';
+
 /**
  * When this process last refreshed each session's expiry, so that a request that never reads
  * its session can still count as activity without a store read: the session is touched blindly
- * once `touchAfter` has passed. Bounded; a forgotten id is simply touched again.
+ * once `touchAfter` has passed. Bounded (`RecentCache`); a forgotten id is simply touched again.
  */
 export class TouchTracker {
-  private readonly lastTouched = new Map<string, number>();
+  private readonly lastTouched: RecentCache<string, number>;
 
   constructor(
     private readonly touchAfter: number,
-    private readonly limit = 100_000,
-  ) {}
+    limit = 100_000,
+  ) {
+    this.lastTouched = new RecentCache(limit);
+  }
 
   /** Whether the session's expiry should be refreshed at `now`. */
   isDue(id: string, now: number): boolean {
@@ -19,11 +23,7 @@ export class TouchTracker {
 
   /** The store's expiry for this session was refreshed (or written) at `now`. */
   record(id: string, now: number): void {
-    this.lastTouched.delete(id);
     this.lastTouched.set(id, now);
-    if (this.lastTouched.size > this.limit) {
-      this.lastTouched.delete(this.lastTouched.keys().next().value as string);
-    }
   }
 
   forget(id: string): void {

@@ -3,6 +3,7 @@ import { RecentCache } from '../../src/cache/recent-cache.js';
 import { CookieSigner } from '../../src/cookie/cookie-signer.js';
 import { newSessionId } from '../../src/cookie/session-id.js';
 import { StoreKey } from '../../src/store-keys/store-key.js';
+import { TouchTracker } from '../../src/session/touch-tracker.js';
 
 describe('RecentCache', () => {
   it('answers what was set', () => {
@@ -24,6 +25,29 @@ describe('RecentCache', () => {
     expect(cache.get(0)).toBeUndefined();
   });
 
+  it('forgets a deleted entry, whichever generation held it', () => {
+    const cache = new RecentCache<string, number>(4);
+    cache.set('old', 1);
+    cache.set('b', 2);
+    cache.set('young', 3); // 'old' and 'b' are now the old generation
+    cache.delete('old');
+    cache.delete('young');
+    expect(cache.get('old')).toBeUndefined();
+    expect(cache.get('young')).toBeUndefined();
+    expect(cache.get('b')).toBe(2);
+  });
+
+  it('answers the newest value of a key set again after it aged', () => {
+    const cache = new RecentCache<string, number>(4);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('c', 3); // 'a' aged
+    cache.set('a', 4);
+    expect(cache.get('a')).toBe(4);
+    cache.delete('a');
+    expect(cache.get('a')).toBeUndefined();
+  });
+
   it('keeps an entry that is used while newer ones push older ones out', () => {
     const cache = new RecentCache<string, number>(10);
     cache.set('kept', 1);
@@ -36,6 +60,21 @@ describe('RecentCache', () => {
 });
 
 describe('caches that sit on the request path stay bounded', () => {
+  it('TouchTracker: due after touchAfter, not before; a forgotten id is due again; bounded', () => {
+    const tracker = new TouchTracker(1_000, 100);
+    expect(tracker.isDue('a', 0)).toBe(true);
+    tracker.record('a', 0);
+    expect(tracker.isDue('a', 999)).toBe(false);
+    expect(tracker.isDue('a', 1_000)).toBe(true);
+    tracker.forget('a');
+    expect(tracker.isDue('a', 1)).toBe(true);
+    tracker.record('a', 0);
+    for (let i = 0; i < 10_000; i++) tracker.record(`id-${i}`, 0);
+    // Pushed out by newer ids: touched again, the safe side.
+    expect(tracker.isDue('a', 1)).toBe(true);
+    expect(tracker.isDue('id-9999', 1)).toBe(false);
+  });
+
   it('StoreKey: a flood of new ids (one per login) keeps hashing right and stays bounded', () => {
     const keys = new StoreKey(Buffer.alloc(32, 7), 64);
     const first = newSessionId();
