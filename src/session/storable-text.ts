@@ -23,6 +23,8 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 /** Why a value's JSON text cannot be stored, or `undefined` when it can. */
 export function unstorableText(text: string): string | undefined {
-  if (!UNSTORABLE_ESCAPE.test(text)) return undefined;
+  // Both are written as `\u` escapes: a text with none (nearly every one) needs no regex, whose
+  // lookbehind is tried at every position.
+  if (!text.includes('\\u') || !UNSTORABLE_ESCAPE.test(text)) return undefined;
   return 'holds the NUL character (\\u0000) or a lone surrogate, which session stores cannot keep';
 }
