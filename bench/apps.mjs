@@ -12,7 +12,16 @@
 // Plain ESM JavaScript: decorators are applied by hand, and @Session(CartSession) names the schema
 // class explicitly since there is no decorator metadata.
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, Post, Req, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  createParamDecorator,
+  Get,
+  Injectable,
+  Module,
+  Post,
+  Req,
+  UseInterceptors,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import {
   DATABASE_URL,
@@ -86,11 +95,15 @@ class NoopInterceptor {
 }
 Reflect.decorate([Injectable()], NoopInterceptor);
 
+/** A custom parameter that answers a constant: what Nest's parameter pipeline alone costs. */
+const NoopParam = createParamDecorator((data) => data);
+
 /**
  * Bare Nest: the same routes with constant answers and no session. `floor`: 'global' adds the no-op
  * interceptor as APP_INTERCEPTOR (every route runs it); 'scoped' puts it with @UseInterceptors on
  * the routes that would use the session only (setup, read, write, login; not /health), as a
- * route-scoped commit interceptor is attached.
+ * route-scoped commit interceptor is attached; 'params' gives those routes no-op custom
+ * parameters instead, as @Session() does.
  */
 async function bareApp(floor = null) {
   class BareController {
@@ -110,13 +123,20 @@ async function bareApp(floor = null) {
       return 'ok';
     }
   }
+  const sessionRoute = (name) => name !== 'health';
   controller(
     BareController,
     ROUTES.map(([name, decorators]) => [
       name,
-      floor === 'scoped' && name !== 'health'
+      floor === 'scoped' && sessionRoute(name)
         ? [...decorators, UseInterceptors(NoopInterceptor)]
         : decorators,
+      // As many parameters as the library's routes take: the cart, and the handle on /login.
+      floor === 'params' && sessionRoute(name)
+        ? name === 'login'
+          ? [NoopParam('cart'), NoopParam('handle')]
+          : [NoopParam('cart')]
+        : [],
     ]),
   );
   const providers =

@@ -6,6 +6,7 @@ import { PLATFORMS, ROLES, variantOf } from './cpu-summary.mjs';
 const COLORS = {
   bare: '#9e9e9e',
   'noop-scoped': '#c5cae9',
+  'noop-params': '#b2dfdb',
   'noop-global': '#7986cb',
   lib: '#1565c0',
   peer: '#ef6c00',

@@ -10,6 +10,11 @@ export const ROLES = [
     match: (v) => v.kind === 'floor' && v.floor === 'scoped',
   },
   {
+    role: 'noop-params',
+    label: 'no-op parameters',
+    match: (v) => v.kind === 'floor' && v.floor === 'params',
+  },
+  {
     role: 'noop-global',
     label: 'no-op interceptor, global',
     match: (v) => v.kind === 'floor' && v.floor === 'global',
@@ -98,12 +103,20 @@ export function cpuTargets(summary) {
     if (!lib) continue;
     const untouched = lib[1].cells.untouched;
     if (untouched?.vsBare != null) {
-      // The control: the route-scoped no-op variant's GET /health is bare Nest's own method with
-      // nothing attached, so its distance from bare is what this machine shows for a route that
-      // runs no extra code in a process whose other routes do.
-      const control = variantOf(summary, platform, 'noop-scoped')?.[1].cells.untouched?.vsBare;
-      const controlText =
-        control == null ? '' : `; control, no extra code on the route: ${control.toFixed(3)}×`;
+      // The controls: the no-op variants' GET /health is bare Nest's own method with nothing
+      // attached, so their distance from bare is what this machine shows for a route that runs
+      // no extra code in a process whose other routes do (an interceptor; custom parameters,
+      // the shape this library's routes have).
+      const controls = [
+        ['interceptor', 'noop-scoped'],
+        ['parameters', 'noop-params'],
+      ]
+        .map(([what, role]) => [what, variantOf(summary, platform, role)?.[1].cells.untouched])
+        .filter(([, cell]) => cell?.vsBare != null)
+        .map(([what, cell]) => `${what} ${cell.vsBare.toFixed(3)}×`);
+      const controlText = controls.length
+        ? `; controls, no extra code on the route, other routes with no-op ${controls.join(', ')}`
+        : '';
       targets.push({
         platform,
         workload: 'untouched',

@@ -2,7 +2,7 @@
 //
 //   kind:     'bare' (no session at all), 'lib' (this library), 'peer' (the established package),
 //             'floor' (bare plus a no-op interceptor, floor: 'global' | 'scoped': the least any
-//             interceptor costs)
+//             interceptor costs; or floor: 'params': no-op custom parameters on the session routes)
 //   platform: 'express' | 'fastify'
 //   store:    'memory' | 'redis' | 'pg' (null for bare)
 //   needs:    names the built library must export for the variant to run; otherwise the run
@@ -37,6 +37,18 @@ export const VARIANTS = [
     store: null,
     modes: ['cpu'],
   },
+  // The floor of a parameter-decorator library, which this one is: bare Nest whose session
+  // routes take custom parameters (createParamDecorator, answering a constant), the shape
+  // @Session() gives them; /health takes none. Its /health is the control for the untouched
+  // target: a route that runs no extra code, in a process whose other routes have custom params.
+  {
+    name: 'noop-params',
+    kind: 'floor',
+    floor: 'params',
+    platform: 'express',
+    store: null,
+    modes: ['cpu'],
+  },
   lib('lib-redis', 'express', 'redis', 'express-session-redis'),
   { name: 'express-session-redis', kind: 'peer', platform: 'express', store: 'redis' },
   lib('lib-pg', 'express', 'pg', 'express-session-pg'),
@@ -55,6 +67,14 @@ export const VARIANTS = [
     name: 'noop-scoped-fastify',
     kind: 'floor',
     floor: 'scoped',
+    platform: 'fastify',
+    store: null,
+    modes: ['cpu'],
+  },
+  {
+    name: 'noop-params-fastify',
+    kind: 'floor',
+    floor: 'params',
     platform: 'fastify',
     store: null,
     modes: ['cpu'],
