@@ -89,27 +89,46 @@ export function renderChart(summary, meta) {
   const platforms = PLATFORMS.filter((p) =>
     ROLES.some((r) => variantOf(summary, p.platform, r.role)),
   );
+  // The legend: one row, or two when its entries do not fit the width.
+  const entries = [
+    ...ROLES.map((role) => ({
+      role,
+      text: role.role === 'peer' ? 'peer (express-session / @fastify/session)' : role.label,
+    })),
+    { role: null, text: 'bare Nest (floor)' },
+  ];
+  const entryWidth = (entry) => 24 + entry.text.length * 5.6 + (entry.role ? 0 : 26);
+  const oneRow = entries.reduce((sum, entry) => sum + entryWidth(entry), PLOT.left) <= WIDTH;
+  const legendRows = oneRow ? 1 : 2;
   const legendY = 52;
-  const height = 70 + platforms.length * PANEL_HEIGHT + 30;
+  const top = 64 + (legendRows - 1) * 18;
+  const height = top + 6 + platforms.length * PANEL_HEIGHT + 30;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${PLOT.left}" y="26" font-size="17" font-weight="600">CPU per request, in-process (lower is better)</text>`,
   ];
   let x = PLOT.left;
-  for (const role of ROLES) {
-    const text = role.role === 'peer' ? 'peer (express-session / @fastify/session)' : role.label;
-    out.push(
-      `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[role.role]}"/>`,
-      `<text x="${x + 16}" y="${legendY}" font-size="11">${esc(text)}</text>`,
-    );
-    x += 24 + text.length * 5.6;
+  let rowY = legendY;
+  for (const entry of entries) {
+    if (x + entryWidth(entry) > WIDTH && x > PLOT.left) {
+      x = PLOT.left;
+      rowY += 18;
+    }
+    if (entry.role) {
+      out.push(
+        `<rect x="${x}" y="${rowY - 10}" width="12" height="12" fill="${COLORS[entry.role.role]}"/>`,
+        `<text x="${x + 16}" y="${rowY}" font-size="11">${esc(entry.text)}</text>`,
+      );
+    } else {
+      out.push(
+        `<line x1="${x}" x2="${x + 22}" y1="${rowY - 4}" y2="${rowY - 4}" stroke="#212121" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+        `<text x="${x + 26}" y="${rowY}" font-size="11">${esc(entry.text)}</text>`,
+      );
+    }
+    x += entryWidth(entry);
   }
-  out.push(
-    `<line x1="${x}" x2="${x + 22}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="#212121" stroke-width="1.5" stroke-dasharray="5 3"/>`,
-    `<text x="${x + 26}" y="${legendY}" font-size="11">bare Nest (floor)</text>`,
-  );
-  platforms.forEach((p, i) => out.push(panel(summary, workloads, p, 64 + i * PANEL_HEIGHT)));
+  platforms.forEach((p, i) => out.push(panel(summary, workloads, p, top + i * PANEL_HEIGHT)));
   out.push(
     `<text x="${PLOT.left}" y="${height - 12}" font-size="10" fill="#666">${esc(
       `Medians of ${meta.rounds} interleaved rounds × ${meta.requestsPerBatch} requests; memory stores; ~200-byte cart; Node ${meta.node}, ${meta.cpu}; ${meta.date.slice(0, 16).replace('T', ' ')} UTC. npm run bench -- --mode cpu`,

@@ -34,6 +34,7 @@ import {
 } from './variants.mjs';
 import { mergeCookies } from './cookie-jar.mjs';
 import { runCpu } from './cpu.mjs';
+import { renderChart } from './chart.mjs';
 import { cpuTargets, renderCpuMarkdown, summarizeCpu } from './cpu-summary.mjs';
 import { loadLibrary, snapshotLibrary } from './library.mjs';
 import { progress } from './progress.mjs';
@@ -81,7 +82,7 @@ if (args.help) {
   --connections N   autocannon connections (keep-alive)                 BENCH_CONNECTIONS [50]
  other:
   --memory          run the memory-store micro-benchmark (bench/memory-store.mjs) instead
-  --render FILE     re-render FILE (a socket results .json) into the .md next to it, without running
+  --render FILE     re-render FILE (a results .json) into the .md next to it (and a CPU run's chart), without running
   --list            list the variants (and their modes) and workloads`);
   process.exit(0);
 }
@@ -105,6 +106,11 @@ if (args.render && JSON.parse(readFileSync(args.render, 'utf8')).meta.mode === '
   writeFileSync(args.render, JSON.stringify({ ...saved, summary, targets }, null, 2) + '\n');
   const markdown = renderCpuMarkdown(saved.meta, summary, targets, workloads, skipped, failures);
   writeFileSync(args.render.replace(/\.json$/, '.md'), markdown);
+  // The chart too: NAME-cpu.json draws NAME.svg, as the run that wrote it did.
+  writeFileSync(
+    args.render.replace(/-cpu\.json$|\.json$/, '.svg'),
+    renderChart(summary, saved.meta),
+  );
   console.log(markdown);
 } else if (args.render) {
   const saved = JSON.parse(readFileSync(args.render, 'utf8'));
