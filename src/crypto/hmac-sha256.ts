@@ -13,8 +13,8 @@ const FAST_MESSAGE_UNITS = 85;
  *
  * Why not `createHmac`: every call makes an `Hmac` stream and a native handle, and imports the
  * key into a new OpenSSL context. On a login, which computes two HMACs with nothing cached
- * (the store key and the cookie's signature), that came to about 10 µs of CPU per request in
- * the in-process benchmark, a fifth of the library's whole overhead; the one-shot hashes make
+ * (the store key and the cookie's signature), that came to 7–10 µs of CPU per request on
+ * Fastify in-process, a sixth of the library's whole overhead there; the one-shot hashes make
  * no object but their result strings. Messages longer than the fast path's buffer go through
  * `createHmac`.
  */

@@ -196,7 +196,7 @@ export class SessionState {
     for (const key of change.remove) delete data[key];
     Object.assign(data, change.set);
     const revisions = Object.assign(emptyRecord<number>(), fresh ? {} : this.record?.revisions);
-    for (const key in change.set) revisions[key] = (revisions[key] ?? 0) + 1;
+    for (const key of Object.keys(change.set)) revisions[key] = (revisions[key] ?? 0) + 1;
     for (const key of change.remove) revisions[key] = (revisions[key] ?? 0) + 1;
     this.record = { metadata, data, revisions };
     if (this.owner) this.record.owner = this.owner;
