@@ -89,7 +89,8 @@ export function renderChart(summary, meta) {
   const platforms = PLATFORMS.filter((p) =>
     ROLES.some((r) => variantOf(summary, p.platform, r.role)),
   );
-  // The legend: one row, or two when its entries do not fit the width.
+  // The legend, laid out first: its entries wrap to a new row when they would pass the width,
+  // and the panels start below its last row.
   const entries = [
     ...ROLES.map((role) => ({
       role,
@@ -97,36 +98,37 @@ export function renderChart(summary, meta) {
     })),
     { role: null, text: 'bare Nest (floor)' },
   ];
-  const entryWidth = (entry) => 24 + entry.text.length * 5.6 + (entry.role ? 0 : 26);
-  const oneRow = entries.reduce((sum, entry) => sum + entryWidth(entry), PLOT.left) <= WIDTH;
-  const legendRows = oneRow ? 1 : 2;
-  const legendY = 52;
-  const top = 64 + (legendRows - 1) * 18;
+  const legend = [];
+  let x = PLOT.left;
+  let rowY = 52;
+  for (const entry of entries) {
+    const width = 24 + entry.text.length * 5.6 + (entry.role ? 0 : 26);
+    if (x + width > WIDTH && x > PLOT.left) {
+      x = PLOT.left;
+      rowY += 18;
+    }
+    legend.push({ ...entry, x, y: rowY });
+    x += width;
+  }
+  const top = rowY + 12;
   const height = top + 6 + platforms.length * PANEL_HEIGHT + 30;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${PLOT.left}" y="26" font-size="17" font-weight="600">CPU per request, in-process (lower is better)</text>`,
   ];
-  let x = PLOT.left;
-  let rowY = legendY;
-  for (const entry of entries) {
-    if (x + entryWidth(entry) > WIDTH && x > PLOT.left) {
-      x = PLOT.left;
-      rowY += 18;
-    }
-    if (entry.role) {
+  for (const { role, text, x: at, y } of legend) {
+    if (role) {
       out.push(
-        `<rect x="${x}" y="${rowY - 10}" width="12" height="12" fill="${COLORS[entry.role.role]}"/>`,
-        `<text x="${x + 16}" y="${rowY}" font-size="11">${esc(entry.text)}</text>`,
+        `<rect x="${at}" y="${y - 10}" width="12" height="12" fill="${COLORS[role.role]}"/>`,
+        `<text x="${at + 16}" y="${y}" font-size="11">${esc(text)}</text>`,
       );
     } else {
       out.push(
-        `<line x1="${x}" x2="${x + 22}" y1="${rowY - 4}" y2="${rowY - 4}" stroke="#212121" stroke-width="1.5" stroke-dasharray="5 3"/>`,
-        `<text x="${x + 26}" y="${rowY}" font-size="11">${esc(entry.text)}</text>`,
+        `<line x1="${at}" x2="${at + 22}" y1="${y - 4}" y2="${y - 4}" stroke="#212121" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+        `<text x="${at + 26}" y="${y}" font-size="11">${esc(text)}</text>`,
       );
     }
-    x += entryWidth(entry);
   }
   platforms.forEach((p, i) => out.push(panel(summary, workloads, p, top + i * PANEL_HEIGHT)));
   out.push(
